@@ -1,0 +1,78 @@
+# The assistant's set-up, training, serving and tests. `make run` and `make test` do every step
+# they need; each step reruns only when what it depends on changed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+INSTALLED := $(VENV)/.installed
+SPACY_PIPELINE := build/spacy/pipeline
+SPACY_INSTALLED := build/spacy/.installed
+MODEL := models/stadsloket.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
+	$(wildcard language/*.py service_catalogue/*.py) service_catalogue/services.yml
+
+.PHONY: help install train run test test-unit test-data test-stories lock clean
+
+help:
+	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
+	@echo "make test   set up if needed, train if needed, run every test"
+	@echo "make install | make train | make clean | make lock"
+
+install: $(INSTALLED) $(SPACY_INSTALLED)
+
+$(INSTALLED): requirements.txt scripts/find_python310.sh
+	@py310=$$(scripts/find_python310.sh) || exit 1; \
+	if [ ! -x $(PYTHON) ] || ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		rm -rf $(VENV); echo "Creating $(VENV) with $$py310"; $$py310 -m venv $(VENV); fi
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# The Dutch spaCy pipeline, packaged so that the name in the trained model loads anywhere.
+$(SPACY_INSTALLED): $(INSTALLED) language/build_spacy_pipeline.py service_catalogue/services.yml $(wildcard service_catalogue/*.py)
+	rm -rf build/spacy
+	$(PYTHON) -m language.build_spacy_pipeline $(SPACY_PIPELINE)
+	mkdir -p build/spacy/package
+	$(PYTHON) -m spacy package $(SPACY_PIPELINE) build/spacy/package --force > build/spacy/package.log
+	$(PYTHON) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall \
+		build/spacy/package/nl_stadsloket-*/dist/nl_stadsloket-*.tar.gz
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(SPACY_INSTALLED) $(TRAINING_INPUTS)
+	$(BIN)/rasa train --fixed-model-name stadsloket --out models
+	@touch $@
+
+run: install $(MODEL)
+	BIN=$(BIN) MODEL=$(MODEL) scripts/serve.sh
+
+test: install $(MODEL)
+	$(MAKE) --no-print-directory test-unit test-data test-stories
+
+test-unit:
+	$(PYTHON) -m pytest
+
+test-data:
+	$(BIN)/rasa data validate --fail-on-warnings
+
+test-stories:
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
+		--out reports/stories
+
+# Re-resolve requirements.in in a scratch venv and pin the result.
+lock:
+	@py310=$$(scripts/find_python310.sh) || exit 1; rm -rf build/lock-venv; \
+	$$py310 -m venv build/lock-venv && build/lock-venv/bin/pip install --quiet -r requirements.in && \
+	{ echo "# Full pinned resolution of requirements.in for Python 3.10 (pip freeze after one install)."; \
+	  echo "# Regenerate with: make lock"; build/lock-venv/bin/pip freeze; } > requirements.txt
+
+clean:
+	rm -rf build models reports .pytest_cache

@@ -1,0 +1,1 @@
+"""Measuring the assistant's understanding: used by the tests (thresholds) and benchmarks (reports)."""

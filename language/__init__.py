@@ -1,0 +1,1 @@
+"""The Dutch language layer: the spaCy pipeline and catalogue-driven entity matching."""
