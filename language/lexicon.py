@@ -1,6 +1,7 @@
 """Which words the assistant knows: the training data's and the Dutch lexicon's."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from rasa.nlu.utils.spacy_utils import SpacyModel
@@ -23,12 +24,21 @@ def training_words(training_data: TrainingData, outside_entities: Iterable[str] 
     return words
 
 
+COLLOQUIAL_WORDS = Path(__file__).with_name("colloquial_words.txt")
+
+
+def colloquial_words() -> set:
+    lines = COLLOQUIAL_WORDS.read_text(encoding="utf-8").splitlines()
+    return {normalise(line) for line in lines if line.strip() and not line.startswith("#")}
+
+
 def spacy_lexicon(model: Optional[SpacyModel]) -> Optional[Callable[[str], bool]]:
-    """Dutch words known to the spaCy pipeline's lemma table (its word forms and its lemmas)."""
+    """Dutch words known to the spaCy pipeline's lemma table (its word forms and its lemmas),
+    plus the colloquial Flemish words that table lacks."""
     if model is None or not model.model.has_pipe("lemmatizer"):
         return None
     table = model.model.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", None)
     if table is None:
         return None
-    lemmas = set(table.values())
-    return lambda form: form in table or form in lemmas
+    words = set(table.values()) | colloquial_words()
+    return lambda form: form in table or form in words

@@ -4,6 +4,7 @@ DIET spreads its confidence over the intents it knows, so "xqzt vlorp" can come 
 at 0.9. When fewer than `min_known_share` of a message's words occur in the training data or the
 Dutch lexicon (and it names no counter or product), this component sets the intent confidence to
 zero, so that the FallbackClassifier after it asks what was meant instead of guessing.
+Messages of a single word are left alone (see `min_words`).
 """
 from __future__ import annotations
 
@@ -39,12 +40,15 @@ class UnknownWordsGuard(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"min_known_share": 0.5}
+        # One-word messages are left to DIET: its character n-grams read "okido" or "jawel",
+        # which no lexicon here lists, better than a word count can.
+        return {"min_known_share": 0.5, "min_words": 2}
 
     def __init__(
         self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, vocabulary=()
     ) -> None:
         self.min_known_share = config["min_known_share"]
+        self.min_words = config["min_words"]
         self._model_storage = model_storage
         self._resource = resource
         self.vocabulary = set(vocabulary)
@@ -93,7 +97,7 @@ class UnknownWordsGuard(GraphComponent):
                 continue
             words = [normalise(t.text) for t in simple_tokens(message.get(TEXT) or "")]
             words = [w for w in words if len(w) > 1 and not w.isdigit()]
-            if words and known_share(words, self.is_known) < self.min_known_share:
+            if len(words) >= self.min_words and known_share(words, self.is_known) < self.min_known_share:
                 message.set(INTENT, {**intent, "confidence": 0.0}, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []
                 message.set(

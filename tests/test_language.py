@@ -112,7 +112,7 @@ def test_clock_times_are_not_dates():
 def guard(vocabulary):
     from language.unknown_words_guard import UnknownWordsGuard
 
-    return UnknownWordsGuard({"min_known_share": 0.5}, None, None, vocabulary)
+    return UnknownWordsGuard({"min_known_share": 0.5, "min_words": 2}, None, None, vocabulary)
 
 
 def classified(text, entities=()):
@@ -129,6 +129,11 @@ def test_a_message_of_unknown_words_loses_its_confidence():
     message = guard({"wanneer", "is", "open"}).process([classified("xqzt vlorp gnap")])[0]
     assert message.get("intent")["confidence"] == 0.0
     assert message.get("intent_ranking")[0]["confidence"] == 0.0
+
+
+def test_a_single_word_is_left_to_the_classifier():
+    message = guard({"wanneer"}).process([classified("okido")])[0]
+    assert message.get("intent")["confidence"] == 0.93
 
 
 def test_known_words_and_named_things_keep_the_confidence():
