@@ -1,6 +1,8 @@
 """Answers about the measures as a whole: what changed, appointments, contact, and routing."""
 from __future__ import annotations
 
+import abc
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -57,47 +59,46 @@ class ActionAnswerAppointmentRequired(Action):
         return []
 
 
-class ActionAnswerContact(Action):
+class ContactCentreAnswer(Action, abc.ABC):
+    """An answer whose facts are only the contact centre and the appointment site."""
+
+    text_key: str
+
+    @abc.abstractmethod
     def name(self) -> Text:
-        return "action_answer_contact"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
-    ) -> List[Dict[Text, Any]]:
-        say(dispatcher, "contact", **_contact(load_catalogue()))
-        return []
-
-
-class ActionAnswerHumanHandoff(Action):
-    """There is no live-agent system yet: the contact centre is the way to a person."""
-
-    def name(self) -> Text:
-        return "action_answer_human_handoff"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
-    ) -> List[Dict[Text, Any]]:
-        say(dispatcher, "human_handoff", **_contact(load_catalogue()))
-        return []
-
-
-class ActionAnswerBookingRoute(Action):
-    """How to book, move or cancel an appointment until the assistant books itself."""
-
-    def name(self) -> Text:
-        return "action_answer_booking_route"
+        ...
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> List[Dict[Text, Any]]:
         catalogue = load_catalogue()
-        say(
-            dispatcher,
-            "booking_route",
-            site=catalogue.booking.appointment_site,
-            **_contact(catalogue),
-        )
+        say(dispatcher, self.text_key, site=catalogue.booking.appointment_site, **_contact(catalogue))
         return []
+
+
+class ActionAnswerContact(ContactCentreAnswer):
+    text_key = "contact"
+
+    def name(self) -> Text:
+        return "action_answer_contact"
+
+
+class ActionAnswerHumanHandoff(ContactCentreAnswer):
+    """There is no live-agent system yet: the contact centre is the way to a person."""
+
+    text_key = "human_handoff"
+
+    def name(self) -> Text:
+        return "action_answer_human_handoff"
+
+
+class ActionAnswerBookingRoute(ContactCentreAnswer):
+    """How to book, move or cancel an appointment until the assistant books itself."""
+
+    text_key = "booking_route"
+
+    def name(self) -> Text:
+        return "action_answer_booking_route"
 
 
 class ActionAnswerInform(Action):

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wording
-from actions.texts import say
+from actions.texts import appointment_note, say
 from actions.dutch_dates import read_day
 from actions.tracker_values import counter_in, latest_text
 from service_catalogue import Catalogue, Counter, load_catalogue
@@ -69,6 +69,7 @@ def describe_counter(
             "opening_weekly",
             counter_name=counter.name,
             days=wording.weekdays(rule.weekdays),
+            note=appointment_note(catalogue, today),
         )
     elif rule.alternating_iso_weeks:
         weeks = rule.alternating_iso_weeks
@@ -80,9 +81,16 @@ def describe_counter(
             frequency=wording.per_week(counter.days_per_week or 1),
             alternation=wording.join_or(days),
             next_days=next_days,
+            note=appointment_note(catalogue, today),
         )
     else:
-        say(dispatcher, "opening_dates", counter_name=counter.name, next_days=next_days)
+        say(
+            dispatcher,
+            "opening_dates",
+            counter_name=counter.name,
+            next_days=next_days,
+            note=appointment_note(catalogue, today),
+        )
 
 
 def answer_for_day(
@@ -104,7 +112,13 @@ def answer_for_day(
         describe_counter(dispatcher, catalogue, counter, today)
         return
     if status.is_open:
-        say(dispatcher, "open_on_day", counter_name=counter.name, day=day_text)
+        say(
+            dispatcher,
+            "open_on_day",
+            counter_name=counter.name,
+            day=day_text,
+            note=appointment_note(catalogue, day),
+        )
         return
     next_days = wording.dates(schedule.next_open_days(catalogue, counter, day, NEXT_DAYS), today)
     key = "holiday_on_day" if status.status is Status.HOLIDAY else "closed_on_day"
@@ -116,6 +130,7 @@ def answer_for_day(
             "others_open_on_day",
             day=day_text,
             counters=wording.join(c.name for c in others),
+            note=appointment_note(catalogue, day),
         )
 
 
@@ -172,6 +187,7 @@ class ActionAnswerOpeningDays(Action):
                     "others_open_on_day",
                     day=day_text,
                     counters=wording.join(c.name for c in open_now),
+                    note=appointment_note(catalogue, reading.day),
                 )
             else:
                 say(dispatcher, "no_counter_open_on_day", day=day_text)

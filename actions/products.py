@@ -7,9 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wording
-from actions.texts import render, say, send
+from actions.texts import appointment_note, render, say, send
 from actions.tracker_values import product_in
 from service_catalogue import Catalogue, Product, load_catalogue
+from service_catalogue import schedule
 
 
 def say_unknown_product(dispatcher: CollectingDispatcher, catalogue: Catalogue, value: str) -> None:
@@ -38,7 +39,8 @@ def remote_route(catalogue: Catalogue, product: Product) -> Optional[str]:
 def say_product(dispatcher: CollectingDispatcher, catalogue: Catalogue, product: Product) -> None:
     """Three messages at most: visit or not (and deadline), what to bring, and the extras."""
     if product.visit.required:
-        first = [render("product_visit", product=product.name, why=product.visit.why)]
+        note = appointment_note(catalogue, schedule.today(catalogue))
+        first = [render("product_visit", product=product.name, why=product.visit.why, note=note)]
     else:
         first = [remote_route(catalogue, product)]
     if product.legal_deadline:

@@ -34,6 +34,12 @@ def say(
     dispatcher.utter_message(text=render(key, **values), buttons=buttons or [])
 
 
+def appointment_note(catalogue, day) -> str:
+    """' Maak eerst een afspraak ...' while the catalogue's measures require one on `day`, else ''."""
+    measures = catalogue.measures
+    return " " + render("appointment_note") if measures.appointment_only and measures.covers(day) else ""
+
+
 def send(dispatcher: CollectingDispatcher, sentences: Iterable[Optional[str]]) -> None:
     """One message made of several rendered sentences; nothing when there are none."""
     text = " ".join(s for s in sentences if s)

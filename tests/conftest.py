@@ -45,7 +45,7 @@ def clock(monkeypatch):
 
 def _pattern(template: str) -> "re.Pattern":
     parts = re.split(r"\{[a-z_]+\}", template)
-    return re.compile("(?s)" + "(.+?)".join(re.escape(part) for part in parts) + "$")
+    return re.compile("(?s)" + "(.*?)".join(re.escape(part) for part in parts) + "$")
 
 
 PATTERNS = {key: _pattern(template) for key, template in texts().items()}

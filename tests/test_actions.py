@@ -42,7 +42,8 @@ def test_weekday_counter_answer(clock):
     )
     assert (
         answer.text
-        == "Het loket Wilrijk is open van maandag tot en met vrijdag, enkel op afspraak."
+        == "Het loket Wilrijk is open van maandag tot en met vrijdag."
+        " Maak eerst een afspraak: zonder afspraak kun je niet binnen."
     )
 
 
@@ -62,7 +63,7 @@ def test_closed_day_offers_next_days_and_other_counters(clock):
     assert "Nee, het loket Berendrecht is dicht op dinsdag 1 december" in answer.text
     assert "woensdag 2 december" in answer.text
     assert (
-        "Op dinsdag 1 december kun je (op afspraak) terecht in Antwerpen-Centrum, Berchem"
+        "Op dinsdag 1 december kun je terecht in Antwerpen-Centrum, Berchem"
         in answer.text
     )
     assert "Linkeroever" not in answer.texts[1]
@@ -331,3 +332,37 @@ def test_second_miss_gives_the_contact_centre(clock):
     answer = run_action(ActionClarify(), tracker_fixture("two_misses"))
     assert answer.responses == ["clarify_contact"]
     assert "03 22 11 333" in answer.text
+
+
+# --- facts follow the catalogue -------------------------------------------------------------
+
+
+def test_when_the_measures_end_the_appointment_wording_goes(clock, tmp_path, monkeypatch):
+    import yaml
+
+    from service_catalogue import DEFAULT_PATH
+
+    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw["measures"]["valid_until"] = "2021-06-30"
+    path = tmp_path / "services.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("STADSLOKET_CATALOGUE", str(path))
+
+    opening = run_action(ActionAnswerOpeningDays(), make_tracker("wilrijk?", entities=counter("wilrijk")))
+    assert opening.text == "Het loket Wilrijk is open van maandag tot en met vrijdag."
+    required = run_action(
+        ActionAnswerAppointmentRequired(), make_tracker("afspraak nodig?", intent="ask_appointment_required")
+    )
+    assert required.texts[0] == "Nee, een afspraak is op dit moment niet nodig."
+
+
+def test_the_action_server_serves_every_action_of_the_domain():
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    from tests.conftest import ROOT
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert set(executor.actions) == set(domain["actions"])
