@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, List
 
+from service_catalogue.model import WEEKDAYS
+
 MONTHS = (
     "januari",
     "februari",
@@ -18,7 +20,7 @@ MONTHS = (
     "november",
     "december",
 )
-WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+WEEKDAY_NAMES = WEEKDAYS
 
 
 def join(items: Iterable[str], last: str = "en") -> str:

@@ -1,6 +1,7 @@
 """Which words the assistant knows: the training data's and the Dutch lexicon's."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -35,9 +36,15 @@ def colloquial_words() -> set:
 def spacy_lexicon(model: Optional[SpacyModel]) -> Optional[Callable[[str], bool]]:
     """Dutch words known to the spaCy pipeline's lemma table (its word forms and its lemmas),
     plus the colloquial Flemish words that table lacks."""
-    if model is None or not model.model.has_pipe("lemmatizer"):
+    return _lexicon_of(model.model) if model is not None else None
+
+
+@functools.lru_cache(maxsize=2)
+def _lexicon_of(nlp) -> Optional[Callable[[str], bool]]:
+    # Built once per loaded pipeline and shared by the components that ask for it.
+    if not nlp.has_pipe("lemmatizer"):
         return None
-    table = model.model.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", None)
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", None)
     if table is None:
         return None
     words = set(table.values()) | colloquial_words()
