@@ -50,7 +50,6 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._model_storage = model_storage
         self._resource = resource
         self.matcher = matcher
-        self._lexicon: Optional[Callable[[str], bool]] = None
 
     @classmethod
     def create(
@@ -86,13 +85,8 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
             )
         return self._resource
 
-    def lexicon(self, model: Optional[SpacyModel]) -> Optional[Callable[[str], bool]]:
-        if self._lexicon is None:
-            self._lexicon = spacy_lexicon(model)
-        return self._lexicon
-
     def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
-        is_word = self.lexicon(model)
+        is_word = spacy_lexicon(model)
         for message in messages:
             found = self.entities_of(message, is_word)
             if found:

@@ -19,6 +19,7 @@ from service_catalogue.model import Catalogue
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 MIN_FUZZY_LENGTH = 5
 MAX_TOTAL_DISTANCE = 2
+MAX_TOKENS = 300  # names are looked for in the first 300 words; a longer message is no question
 
 
 def normalise(text: str) -> str:
@@ -155,7 +156,7 @@ class TermMatcher:
         def is_ordinary(form: str) -> bool:
             return form in self.known_words or (is_word is not None and is_word(form))
 
-        words = [(tok, normalise(tok.text), normalise(tok.lemma or "")) for tok in tokens]
+        words = [(tok, normalise(tok.text), normalise(tok.lemma or "")) for tok in tokens[:MAX_TOKENS]]
         words = [w for w in words if w[1]]
         used = [False] * len(words)
         for i, (tok, _, _) in enumerate(words):

@@ -89,8 +89,7 @@ class UnknownWordsGuard(GraphComponent):
         return word in self.vocabulary or (self._lexicon is not None and self._lexicon(word))
 
     def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
-        if self._lexicon is None:
-            self._lexicon = spacy_lexicon(model)
+        self._lexicon = spacy_lexicon(model)
         for message in messages:
             intent = message.get(INTENT)
             if not intent or message.get(ENTITIES):
