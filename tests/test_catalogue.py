@@ -152,3 +152,25 @@ def test_unknown_fields_are_refused(raw, tmp_path):
     bad = copy.deepcopy(raw)
     bad["counters"]["berchem"]["opening_hours"] = "9-5"
     assert "counters.berchem.opening_hours: extra fields not permitted" in refused(bad, tmp_path)
+
+
+def test_a_bad_catalogue_stops_the_action_server_at_start_up(raw, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    raw["counters"]["berchem"]["opening"][0]["weekdays"] = ["zaterdga"]
+    path = tmp_path / "services.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "0"],
+        cwd=root,
+        env={**os.environ, "STADSLOKET_CATALOGUE": str(path), "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "counters.berchem.opening.0.weekdays: 'zaterdga' is not a weekday" in result.stderr
