@@ -10,4 +10,4 @@ trap 'kill "$actions_pid" 2>/dev/null; wait "$actions_pid" 2>/dev/null || true' 
 
 echo "Starting the assistant: REST channel at http://localhost:5005/webhooks/rest/webhook"
 "$BIN/rasa" run --model "$MODEL" --port 5005 --endpoints endpoints.yml \
-  --credentials credentials.yml --enable-api
+  --credentials credentials.yml
