@@ -16,6 +16,11 @@ from evaluation.nlu_scores import score
 from evaluation.typing_slips import typo_copy
 
 
+def parse_all(agent, loop, examples) -> list:
+    """The agent's parse of every example, in order."""
+    return [loop.run_until_complete(agent.parse_message(e.text)) for e in examples]
+
+
 def evaluate(model: str, test_file: str) -> dict:
     from rasa.core.agent import Agent
 
@@ -25,7 +30,7 @@ def evaluate(model: str, test_file: str) -> dict:
     out = {}
     for name, examples in (("test_set", plain), ("typo_copy", typo_copy(plain))):
         started = time.perf_counter()
-        parses = [loop.run_until_complete(agent.parse_message(e.text)) for e in examples]
+        parses = parse_all(agent, loop, examples)
         elapsed = time.perf_counter() - started
         scores = score(examples, parses).as_dict()
         scores["mean_parse_ms"] = round(1000 * elapsed / len(examples), 2)

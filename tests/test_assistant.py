@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.nlu_examples import read_examples, write_examples
+from evaluation.nlu_report import parse_all
 from evaluation.nlu_scores import score
 from evaluation.typing_slips import typo_copy
 
@@ -81,10 +82,6 @@ def agent(loop, action_server):
     from rasa.utils.endpoints import EndpointConfig
 
     return Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=action_server))
-
-
-def parse_all(agent, loop, examples):
-    return [loop.run_until_complete(agent.parse_message(e.text)) for e in examples]
 
 
 def _report(name, scores):
