@@ -19,11 +19,13 @@ MODEL := models/stadsloket.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	$(wildcard language/*.py service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install train run test test-unit test-data test-stories lock clean
+.PHONY: help install train run test test-unit test-data test-stories agenda purge-bookings lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
 	@echo "make test   set up if needed, train if needed, run every test"
+	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
+	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
 	@echo "make install | make train | make clean | make lock"
 
 install: $(INSTALLED) $(SPACY_INSTALLED)
@@ -66,6 +68,15 @@ test-data:
 test-stories:
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
 		--out reports/stories
+
+# Back office. Bookings live in var/bookings.sqlite3, or in STADSLOKET_DATABASE_URL when set.
+agenda: $(INSTALLED)
+	@test -n "$(COUNTER)" -a -n "$(DATE)" || { echo "usage: make agenda COUNTER=berchem DATE=2026-12-08"; exit 2; }
+	$(PYTHON) -m bookings agenda --counter "$(COUNTER)" --date "$(DATE)"
+
+DAYS ?= 30
+purge-bookings: $(INSTALLED)
+	$(PYTHON) -m bookings purge --older-than-days "$(DAYS)"
 
 # Re-resolve requirements.in in a scratch venv and pin the result.
 lock:

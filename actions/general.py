@@ -92,15 +92,6 @@ class ActionAnswerHumanHandoff(ContactCentreAnswer):
         return "action_answer_human_handoff"
 
 
-class ActionAnswerBookingRoute(ContactCentreAnswer):
-    """How to book, move or cancel an appointment until the assistant books itself."""
-
-    text_key = "booking_route"
-
-    def name(self) -> Text:
-        return "action_answer_booking_route"
-
-
 class ActionAnswerInform(Action):
     """A bare counter or product ("berchem", "voor een paspoort") gets the answer it most likely asks."""
 

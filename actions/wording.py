@@ -4,22 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, List
 
-from service_catalogue.model import WEEKDAYS
+from service_catalogue.model import MONTHS, WEEKDAYS
 
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 WEEKDAY_NAMES = WEEKDAYS
 
 

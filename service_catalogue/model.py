@@ -19,6 +19,22 @@ ASSUMPTION_REFS = {f"B{i}" for i in range(1, 10)}
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 
+# Dutch month names, for dates the assistant and the staff command line write.
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
 
 class CatalogueError(ValueError):
     """The catalogue file is missing, unreadable or invalid."""

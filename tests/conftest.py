@@ -5,9 +5,17 @@ actions/texts.nl.yml it was made from, so tests can check both the facts and the
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
@@ -23,6 +31,7 @@ from service_catalogue import schedule
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BRUSSELS = ZoneInfo("Europe/Brussels")
+MODEL = ROOT / "models" / "stadsloket.tar.gz"
 
 
 @pytest.fixture
@@ -103,3 +112,94 @@ def run_action(action, tracker: Tracker) -> Answer:
     dispatcher = CollectingDispatcher()
     events = action.run(dispatcher, tracker, {})
     return Answer(dispatcher.messages, events)
+
+
+# --- the trained assistant and the real action server (tests marked `model`) ------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+class ActionServer:
+    """The real action server in its own process, on a bookings file of the test session."""
+
+    def __init__(self, bookings_file: Path, log_file: Path):
+        self.port = _free_port()
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "STADSLOKET_BOOKINGS_FILE": str(bookings_file),
+        }
+        self.env.pop("STADSLOKET_DATABASE_URL", None)
+        self.log_file = log_file
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self) -> None:
+        log = open(self.log_file, "a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/health", timeout=1)
+                return
+            except OSError:
+                if self.process.poll() is not None or time.time() > deadline:
+                    self.process.kill()
+                    raise RuntimeError("the action server did not start")
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("action_server")
+    server = ActionServer(folder / "bookings.sqlite3", folder / "action_server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def agent(loop, action_server):
+    assert MODEL.exists(), f"{MODEL} is missing: run `make train` (make test does)"
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    return Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=f"{action_server.url}/webhook"))
+
+
+class Conversation:
+    """One citizen talking to the trained assistant; keeps the last replies for their buttons."""
+
+    def __init__(self, agent, loop):
+        self.agent, self.loop, self.sender = agent, loop, f"test-{uuid.uuid4().hex[:8]}"
+        self.replies: List[Dict[str, Any]] = []
+
+    def say(self, text: str) -> str:
+        self.replies = self.loop.run_until_complete(
+            self.agent.handle_text(text, sender_id=self.sender)
+        )
+        return "\n".join(r.get("text", "") for r in self.replies)
+
+    def buttons(self) -> List[Dict[str, str]]:
+        return [b for r in self.replies for b in r.get("buttons") or []]
+
+    def click(self, index: int = 0) -> str:
+        return self.say(self.buttons()[index]["payload"])

@@ -5,15 +5,7 @@ These tests load models/stadsloket.tar.gz once (`make test` trains it first).
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,9 +14,9 @@ from evaluation.nlu_examples import read_examples, write_examples
 from evaluation.nlu_report import parse_all
 from evaluation.nlu_scores import score
 from evaluation.typing_slips import typo_copy
+from tests.conftest import Conversation
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "stadsloket.tar.gz"
 REPORTS = ROOT / "reports"
 TEST_SET = ROOT / "tests" / "nlu" / "test_nlu.yml"
 
@@ -33,55 +25,6 @@ MIN_ENTITY_F1 = 0.95
 MIN_TYPO_ENTITY_F1 = 0.90
 
 pytestmark = pytest.mark.model
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def loop():
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="session")
-def action_server():
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError("the action server did not start")
-            time.sleep(0.3)
-    yield f"{url}/webhook"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def agent(loop, action_server):
-    assert MODEL.exists(), f"{MODEL} is missing: run `make train` (make test does)"
-    from rasa.core.agent import Agent
-    from rasa.utils.endpoints import EndpointConfig
-
-    return Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=action_server))
 
 
 def _report(name, scores):
@@ -112,15 +55,6 @@ def test_nlu_on_a_copy_with_typing_slips(agent, loop):
         f"\nNLU typo copy: intent accuracy {scores.intent_accuracy}, entity F1 {scores.entity_f1}"
     )
     assert scores.entity_f1 >= MIN_TYPO_ENTITY_F1, scores.errors
-
-
-class Conversation:
-    def __init__(self, agent, loop):
-        self.agent, self.loop, self.sender = agent, loop, f"test-{uuid.uuid4().hex[:8]}"
-
-    def say(self, text: str) -> str:
-        replies = self.loop.run_until_complete(self.agent.handle_text(text, sender_id=self.sender))
-        return "\n".join(r.get("text", "") for r in replies)
 
 
 @pytest.fixture

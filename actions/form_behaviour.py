@@ -1,0 +1,221 @@
+"""What the booking and look-up forms share: when a message answers the form, when it is a
+question to answer first, when the citizen wants to stop, and how a form forgets what it held.
+
+A form only takes a message as its answer when it plausibly is one. A question ("wanneer is
+Berchem open?") is left alone, so the form rejects it, a rule answers it and the form goes on.
+"""
+from __future__ import annotations
+
+import abc
+import functools
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_rules import Verdict
+from actions.texts import render
+from bookings.store import BookingStore
+
+# "nee", "laat maar", "toch niet" are deny; "tot ziens" ends a form as well. Cancelling is
+# stopping only while booking: in the look-up form it is what the citizen came to do.
+STOP_INTENTS = {"deny", "goodbye"}
+STOP_INTENTS_WHILE_BOOKING = STOP_INTENTS | {"cancel_appointment"}
+# Said on their own, these always stop a form, whatever intent the model gives them.
+STOP_PHRASES = {
+    "stop", "stoppen", "stop maar", "stop ermee", "hou op", "hou maar op", "ophouden",
+    "laat maar", "laat maar zitten", "laat het maar", "nee laat maar", "toch niet",
+    "nee toch niet", "toch maar niet", "afbreken", "annuleer", "annuleren", "vergeet het",
+}
+# Slots whose answer may be "nee": there it is the answer, not a wish to stop.
+NO_IS_AN_ANSWER = {"booking_confirmed", "booking_visit_wanted"}
+# Intents that are questions of their own while a form waits for an answer.
+QUESTION_INTENTS = {
+    "ask_service_changes",
+    "ask_appointment_required",
+    "ask_opening_days",
+    "ask_which_counter",
+    "ask_product_channel",
+    "ask_home_delivery",
+    "ask_contact",
+    "human_handoff",
+    "bot_challenge",
+    "greet",
+    "thank",
+}
+# Intents whose message may carry a new value for any slot ("nee, toch in Merksem").
+CHANGE_INTENTS = {
+    "book_appointment",
+    "reschedule_appointment",
+    "inform",
+    "deny",
+    "affirm",
+    "nlu_fallback",
+    "out_of_scope",
+}
+QUESTION_CONFIDENCE = 0.5
+MAX_TEXT = 300  # characters of a message a slot validator looks at
+
+BOOKING_SLOTS = (
+    "booking_product",
+    "booking_visit_wanted",
+    "booking_counter",
+    "booking_date",
+    "booking_time",
+    "booking_name",
+    "booking_contact",
+    "booking_confirmed",
+)
+LOOKUP_SLOTS = ("lookup_code", "lookup_contact", "lookup_purpose")
+OUTCOME_SLOT = "form_outcome"
+
+
+@functools.lru_cache(maxsize=1)
+def booking_store() -> BookingStore:
+    """One store per action server; its engine pools connections across conversations."""
+    return BookingStore.from_environment()
+
+
+def intent_of(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def confidence_of(tracker: Tracker) -> float:
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def message_text(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("text") or "")[:MAX_TEXT]
+
+
+def carries_a_change(tracker: Tracker) -> bool:
+    """A counter, product, day or hour in the message: "nee, toch in Merksem" is a change."""
+    from actions.dutch_dates import read_day
+    from actions.dutch_times import read_time
+    from service_catalogue import load_catalogue, schedule
+
+    text = message_text(tracker)
+    return bool(
+        entity_value(tracker, "counter")
+        or entity_value(tracker, "product")
+        or read_day(text, schedule.now(load_catalogue())).found
+        or read_time(text).at
+    )
+
+
+def said_stop(tracker: Tracker) -> bool:
+    words = re.sub(r"[^\w\s]", " ", message_text(tracker).lower()).split()
+    return " ".join(words) in STOP_PHRASES
+
+
+def wants_to_stop(tracker: Tracker) -> bool:
+    if said_stop(tracker):
+        return True
+    stops = STOP_INTENTS_WHILE_BOOKING if tracker.active_loop_name == "booking_form" else STOP_INTENTS
+    return intent_of(tracker) in stops and not carries_a_change(tracker)
+
+
+def stops_the_form(tracker: Tracker) -> bool:
+    """A wish to stop, in the middle of a form, where "nee" is not the answer asked for."""
+    asked = requested(tracker)
+    if asked is None:
+        return False
+    if asked in NO_IS_AN_ANSWER:
+        return said_stop(tracker)
+    return wants_to_stop(tracker)
+
+
+def is_question(tracker: Tracker) -> bool:
+    return intent_of(tracker) in QUESTION_INTENTS and confidence_of(tracker) >= QUESTION_CONFIDENCE
+
+
+def may_change(tracker: Tracker) -> bool:
+    return intent_of(tracker) in CHANGE_INTENTS
+
+
+def requested(tracker: Tracker) -> Optional[str]:
+    return tracker.get_slot("requested_slot")
+
+
+def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
+    for found in (tracker.latest_message or {}).get("entities") or []:
+        value = found.get("value")
+        if found.get("entity") == entity and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def takes_free_text(tracker: Tracker, slot: str) -> bool:
+    """The message answers `slot` when that is what the form asked and it is not a question."""
+    return requested(tracker) == slot and not is_question(tracker) and not wants_to_stop(tracker)
+
+
+def tell(dispatcher: CollectingDispatcher, verdict: Verdict) -> None:
+    dispatcher.utter_message(text=render(verdict.key, **verdict.values), buttons=verdict.buttons)
+
+
+def spoke_since_form_ran(tracker: Tracker) -> bool:
+    """True when the form's validation already answered in this turn (a refusal with its own
+    buttons), so asking again would say the same twice."""
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "bot":
+            return True
+        if kind == "user" or (kind == "action" and event.get("name") == tracker.active_loop_name):
+            return False
+    return False
+
+
+def forget(slots) -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
+def forget_everything() -> List[Dict[Text, Any]]:
+    """Personal data must not stay in the conversation once a form is over."""
+    return forget(BOOKING_SLOTS + LOOKUP_SLOTS + (OUTCOME_SLOT,))
+
+
+class StoppableForm:
+    """Ends the form at once on "stop", "laat maar", "toch niet" (or "nee" where no yes/no was
+    asked): the form's end action then says that nothing was booked or changed. Handled here,
+    not by a rule, so it works whatever intent the model gives such a short message."""
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        if stops_the_form(tracker):
+            return [SlotSet(OUTCOME_SLOT, "stopped"), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
+
+class AskAction(Action, abc.ABC):
+    """Asks for a slot unless a refusal in the same turn already asked with its alternatives."""
+
+    slot: str = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> List[Dict[Text, Any]]:
+        if spoke_since_form_ran(tracker):
+            return []
+        self.ask(dispatcher, tracker)
+        return []
+
+    @abc.abstractmethod
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        ...
+
+
+class PlainQuestion(AskAction, abc.ABC):
+    """A question that is one fixed text of texts.nl.yml."""
+
+    @property
+    @abc.abstractmethod
+    def text_key(self) -> str:
+        ...
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(text=render(self.text_key))

@@ -1,0 +1,116 @@
+"""Which days and times can be booked. Everything comes from the catalogue and the store.
+
+Counters, days and hours are data (service_catalogue/services.yml); this module only combines
+the catalogue's opening rules, its booking sessions and what is already booked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from itertools import islice
+from typing import Dict, Iterator, List, Protocol, Tuple
+from zoneinfo import ZoneInfo
+
+from service_catalogue import schedule
+from service_catalogue.model import Catalogue, Counter
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class BookedCounts(Protocol):
+    """What free_slots needs from a store (BookingStore, or a stand-in in tests)."""
+
+    def booked_counts(self, counter: str, day: dt.date) -> Dict[dt.time, int]:
+        ...
+
+
+def slot_starts(catalogue: Catalogue) -> List[dt.time]:
+    """Every start time that leaves a whole slot before its session ends."""
+    length = dt.timedelta(minutes=catalogue.booking.slot_minutes)
+    starts: List[dt.time] = []
+    for session in catalogue.booking.sessions:
+        moment = dt.datetime.combine(dt.date.min, session.start)
+        end = dt.datetime.combine(dt.date.min, session.end)
+        while moment + length <= end:
+            starts.append(moment.time())
+            moment += length
+    return starts
+
+
+def booking_window(catalogue: Catalogue, today: dt.date) -> Tuple[dt.date, dt.date]:
+    """First and last day (inclusive) the city takes bookings for."""
+    return today, today + dt.timedelta(days=catalogue.booking.horizon_days)
+
+
+def is_bookable_day(catalogue: Catalogue, counter: Counter, day: dt.date) -> bool:
+    """Only an open day: a redirect, a holiday or a day no rule covers cannot be booked."""
+    return schedule.status_on(catalogue, counter, day).is_open
+
+
+def _bookable_between(
+    catalogue: Catalogue, counter: Counter, first: dt.date, last: dt.date, step: dt.timedelta
+) -> Iterator[dt.date]:
+    """Bookable days from `first` towards `last` (inclusive), backwards when step < 0."""
+    day = first
+    while (day <= last) if step > dt.timedelta(0) else (day >= last):
+        if is_bookable_day(catalogue, counter, day):
+            yield day
+        day += step
+
+
+def bookable_days(
+    catalogue: Catalogue, counter: Counter, start: dt.date, count: int
+) -> List[dt.date]:
+    """The next `count` bookable days from `start`, never outside today's booking window."""
+    first, last = booking_window(catalogue, schedule.today(catalogue))
+    days = _bookable_between(catalogue, counter, max(start, first), last, ONE_DAY)
+    return list(islice(days, max(count, 0)))
+
+
+def _local(catalogue: Catalogue, now: dt.datetime) -> dt.datetime:
+    # A naive `now` is taken to be local time already.
+    return now.astimezone(ZoneInfo(catalogue.timezone)) if now.tzinfo else now
+
+
+def free_slots(
+    catalogue: Catalogue, store: BookedCounts, counter_id: str, day: dt.date, now: dt.datetime
+) -> List[dt.time]:
+    """Slot starts of `day` with a desk left; today only those strictly after the current time.
+
+    A day that cannot be booked (closed, past, beyond the window, unknown counter) has none, so
+    a caller cannot offer a slot the rules refuse.
+    """
+    counter = catalogue.counter(counter_id)
+    local = _local(catalogue, now)
+    first, last = booking_window(catalogue, local.date())
+    if counter is None or not first <= day <= last or not is_bookable_day(catalogue, counter, day):
+        return []
+    booked = store.booked_counts(counter.id, day)
+    return [
+        start
+        for start in slot_starts(catalogue)
+        if booked.get(start, 0) < counter.desks and (day > first or start > local.time())
+    ]
+
+
+def nearest_bookable_days(
+    catalogue: Catalogue,
+    counter: Counter,
+    around_day: dt.date,
+    today: dt.date,
+    count: int = 3,
+) -> List[dt.date]:
+    """Alternatives for a refused day, sorted by date: the nearest later days, and earlier ones
+    only when the window has too few later ones.
+
+    A refused day in the past is replaced by today, one beyond the window by its last day, so
+    the proposals always lie inside the window. The refused day itself is never proposed.
+    """
+    first, last = booking_window(catalogue, today)
+    anchor = min(max(around_day, first), last)
+    # Inside the window the refused day is skipped; outside it, the anchor is a different day.
+    after_from = anchor + ONE_DAY if anchor == around_day else anchor
+    later = _bookable_between(catalogue, counter, after_from, last, ONE_DAY)
+    found = list(islice(later, max(count, 0)))
+    earlier = _bookable_between(catalogue, counter, anchor - ONE_DAY, first, -ONE_DAY)
+    found += islice(earlier, max(count - len(found), 0))
+    return sorted(found)
