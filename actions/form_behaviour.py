@@ -17,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_rules import Verdict
 from actions.texts import render
+from bookings.contact_details import read_contact
+from bookings.reference_codes import looks_like_code
 from bookings.store import BookingStore
 
 # "nee", "laat maar", "toch niet" are deny; "tot ziens" ends a form as well. Cancelling is
@@ -44,6 +46,12 @@ QUESTION_INTENTS = {
     "bot_challenge",
     "greet",
     "thank",
+}
+APPOINTMENT_INTENTS = {
+    "book_appointment",
+    "cancel_appointment",
+    "reschedule_appointment",
+    "check_appointment",
 }
 # Intents whose message may carry a new value for any slot ("nee, toch in Merksem").
 CHANGE_INTENTS = {
@@ -91,7 +99,8 @@ def message_text(tracker: Tracker) -> str:
 
 
 def carries_a_change(tracker: Tracker) -> bool:
-    """A counter, product, day or hour in the message: "nee, toch in Merksem" is a change."""
+    """A value the forms understand: "nee, toch in Merksem" is a change, not a stop, and a
+    reference code or an e-mail address is an answer, whatever intent the model gives it."""
     from actions.dutch_dates import read_day
     from actions.dutch_times import read_time
     from service_catalogue import load_catalogue, schedule
@@ -100,6 +109,8 @@ def carries_a_change(tracker: Tracker) -> bool:
     return bool(
         entity_value(tracker, "counter")
         or entity_value(tracker, "product")
+        or looks_like_code(text)
+        or read_contact(text)
         or read_day(text, schedule.now(load_catalogue())).found
         or read_time(text).at
     )
@@ -147,9 +158,16 @@ def entity_value(tracker: Tracker, entity: str) -> Optional[str]:
     return None
 
 
+def names_a_topic(tracker: Tracker) -> bool:
+    """A question or an appointment wish ("ik wil een afspraak maken"), said with confidence."""
+    topics = QUESTION_INTENTS | APPOINTMENT_INTENTS
+    return intent_of(tracker) in topics and confidence_of(tracker) >= QUESTION_CONFIDENCE
+
+
 def takes_free_text(tracker: Tracker, slot: str) -> bool:
-    """The message answers `slot` when that is what the form asked and it is not a question."""
-    return requested(tracker) == slot and not is_question(tracker) and not wants_to_stop(tracker)
+    """Free text answers `slot` when that is what the form asked and it names no other topic:
+    "ik wil een afspraak maken" is not a name."""
+    return requested(tracker) == slot and not names_a_topic(tracker) and not wants_to_stop(tracker)
 
 
 def tell(dispatcher: CollectingDispatcher, verdict: Verdict) -> None:

@@ -388,12 +388,25 @@ def test_no_is_an_answer_where_yes_or_no_was_asked(clock, agenda):
     assert slots_set(stop)["form_outcome"] == "stopped"
 
 
+def test_an_appointment_wish_is_not_taken_for_a_name(clock, agenda):
+    answer = validate("ik wil een afspraak maken", intent="book_appointment", requested="booking_name", slots=DAY_CHOSEN)
+    assert "booking_name" not in slots_set(answer)
+
+
 def test_a_question_naming_a_counter_does_not_change_the_booking(clock, agenda):
     answer = validate(
         "wanneer is berendrecht open", intent="ask_opening_days", entities={"counter": "berendrecht"},
         requested="booking_counter", slots={"booking_product": "eid"},
     )
     assert {k for k in slots_set(answer) if k != "requested_slot"} == set()
+
+
+@pytest.mark.parametrize("intent", ["deny", "goodbye"])
+def test_a_code_or_contact_is_an_answer_whatever_the_intent(clock, booked, intent):
+    code = lookup(booked.code, "check", "lookup_code", intent=intent)
+    assert slots_set(code)["lookup_code"] == booked.code
+    contact = lookup(EMAIL, "check", "lookup_contact", {"lookup_code": booked.code}, intent=intent)
+    assert slots_set(contact)["lookup_contact"] == EMAIL
 
 
 def test_stopping_a_look_up(clock, agenda):
