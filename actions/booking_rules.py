@@ -197,9 +197,11 @@ def choose_day(
             catalogue, store, counter, "booking_date_past", today, now, day=label.capitalize()
         )
     if day > last:
-        return _refuse_without_counter(
-            catalogue, store, counter, "booking_date_too_far", last, now, last_day=day_label(last, today)
-        )
+        last_day = day_label(last, today)
+        if counter is None:
+            return Verdict(key="booking_date_too_far", values={"last_day": last_day})
+        # The nearest days are the last ones of the window.
+        return _refuse_day(catalogue, store, counter, "booking_date_too_far", day, now, last_day=last_day)
     if counter is None:
         return Verdict(value=day.isoformat())
     status = schedule.status_on(catalogue, counter, day).status
@@ -216,10 +218,12 @@ def choose_day(
     return Verdict(value=day.isoformat())
 
 
-def _refuse_without_counter(catalogue, store, counter, key, around, now, **values) -> Verdict:
+def _refuse_without_counter(catalogue, store, counter, key, start, now, **values) -> Verdict:
+    """A refusal that is not about the counter's days: offer its first days with room."""
     if counter is None:
         return Verdict(key=key, values=values)
-    return _refuse_day(catalogue, store, counter, key, around, now, **values)
+    days = days_with_room(catalogue, store, counter, start, now, MAX_DAY_BUTTONS)
+    return Verdict(key=key, values=values, buttons=day_buttons(days, now.date()))
 
 
 def day_fits(catalogue: Catalogue, store, counter: Counter, day: dt.date, now: dt.datetime) -> bool:

@@ -3,6 +3,8 @@
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 MODEL=${MODEL:-models/stadsloket.tar.gz}
+# At DEBUG, Rasa logs every slot value, names and contact details included: keep INFO or above.
+export LOG_LEVEL=${LOG_LEVEL:-INFO}
 
 "$BIN/rasa" run actions --actions actions --port 5055 &
 actions_pid=$!

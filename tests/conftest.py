@@ -117,7 +117,7 @@ def run_action(action, tracker: Tracker) -> Answer:
 # --- the trained assistant and the real action server (tests marked `model`) ------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -134,7 +134,7 @@ class ActionServer:
     """The real action server in its own process, on a bookings file of the test session."""
 
     def __init__(self, bookings_file: Path, log_file: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),

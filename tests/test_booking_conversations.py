@@ -6,7 +6,13 @@ so the tests hold whatever day they run. Bookings go to the session's own SQLite
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -14,7 +20,7 @@ from actions import wording
 from bookings.reference_codes import ALPHABET
 from bookings.store import BookingStore
 from service_catalogue import load_catalogue, schedule
-from tests.conftest import MODEL, Conversation
+from tests.conftest import MODEL, ROOT, Conversation, free_port
 
 pytestmark = pytest.mark.model
 
@@ -203,7 +209,54 @@ def test_a_booking_survives_a_restart_of_both_servers(chat, action_server, loop,
     assert code in c.say(EMAIL) and "09:00" in c.replies[-1]["text"]
 
 
-def test_personal_data_stays_out_of_the_action_server_log(chat, action_server):
-    book(chat, open_days("ekeren")[0], "10u", counter="Ekeren")
-    log = action_server.log_file.read_text(errors="replace")
-    assert NAME not in log and EMAIL not in log and "+32470123456" not in log
+class RestCitizen:
+    """A citizen on the REST channel of a served assistant (`rasa run`, as `make run` serves)."""
+
+    def __init__(self, url: str):
+        self.url, self.sender = url, f"rest-{time.time_ns()}"
+
+    def say(self, text: str) -> str:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return "\n".join(r.get("text", "") for r in json.loads(response.read()))
+
+
+@pytest.fixture
+def served(action_server, tmp_path):
+    """`rasa run` with the REST channel, its output in a log file, as scripts/serve.sh starts it."""
+    port = free_port()
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: {action_server.url}/webhook\n")
+    log_file = tmp_path / "rasa.log"
+    with open(log_file, "w") as log:
+        process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "rasa"), "run", "--model", str(MODEL),
+             "--port", str(port), "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
+        )
+    deadline = time.time() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                raise RuntimeError(f"rasa run did not start: {log_file.read_text()[-2000:]}")
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", log_file
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_personal_data_stays_out_of_both_servers_logs(served, action_server):
+    url, rasa_log = served
+    citizen = RestCitizen(url)
+    day = open_days("ekeren")[0]
+    assert "Op welke naam" in citizen.say(f"ik wil een afspraak voor een rijbewijs in Ekeren op {label(day)} om 10u")
+    citizen.say(NAME)
+    assert "Zal ik deze afspraak vastleggen?" in citizen.say(MOBILE)
+    assert CODE.search(citizen.say("ja"))
+    for log in (rasa_log.read_text(errors="replace"), action_server.log_file.read_text(errors="replace")):
+        assert NAME not in log and "+32470123456" not in log and MOBILE not in log

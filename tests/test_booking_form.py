@@ -249,6 +249,20 @@ def test_a_refused_date_says_why_and_offers_open_days(clock, agenda, text, key):
     assert 1 <= len(answer.buttons()) <= 3
 
 
+def test_an_impossible_date_offers_the_first_days_with_room(clock, agenda):
+    answer = validate("31 februari", requested="booking_date", slots={"booking_counter": "berchem"})
+    assert [b["title"] for b in answer.buttons()] == [
+        "donderdag 26 november", "vrijdag 27 november", "maandag 30 november"
+    ]
+
+
+def test_a_day_too_far_offers_the_last_days_of_the_window(clock, agenda):
+    answer = validate("8 maart 2027", requested="booking_date", slots={"booking_counter": "berchem"})
+    assert [b["title"] for b in answer.buttons()] == [
+        "donderdag 21 januari 2027", "vrijdag 22 januari 2027", "maandag 25 januari 2027"
+    ]
+
+
 def test_a_closed_berendrecht_day_proposes_berendrecht_days(clock, agenda, catalogue):
     from service_catalogue import schedule
 
