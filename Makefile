@@ -19,7 +19,7 @@ MODEL := models/stadsloket.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	$(wildcard language/*.py service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install train run test test-unit test-data test-stories agenda purge-bookings lock clean
+.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
@@ -47,16 +47,41 @@ $(SPACY_INSTALLED): $(INSTALLED) language/build_spacy_pipeline.py service_catalo
 		build/spacy/package/nl_stadsloket-*/dist/nl_stadsloket-*.tar.gz
 	@touch $@
 
+# The chat page: rasa-webchat from the npm registry (web/package-lock.json), built with the
+# catalogue's contact details into build/web, which `make run` serves on :8080.
+WEB_PACKAGES := web/node_modules/.installed
+WEB_PAGE := build/web/index.html
+
+web: $(WEB_PAGE)
+
+$(WEB_PACKAGES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_PAGE): $(WEB_PACKAGES) $(INSTALLED) web/page.html channels/web_page.py service_catalogue/services.yml
+	$(PYTHON) -m channels.web_page build/web
+
+# Debian's Chromium for the browser test (nothing downloads a browser of its own).
+CHROMIUM := /usr/bin/chromium
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser test"; mkdir -p build
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium > build/apt-chromium.log 2>&1 || \
+	{ $$SUDO apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium > build/apt-chromium.log 2>&1; }
+
 train: $(MODEL)
 
 $(MODEL): $(SPACY_INSTALLED) $(TRAINING_INPUTS)
 	$(BIN)/rasa train --fixed-model-name stadsloket --out models
 	@touch $@
 
-run: install $(MODEL)
+run: install $(MODEL) web
 	BIN=$(BIN) MODEL=$(MODEL) scripts/serve.sh
 
-test: install $(MODEL)
+test: install $(MODEL) web browser
 	$(MAKE) --no-print-directory test-unit test-data test-stories
 
 test-unit:

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Starts the action server (5055) and the Rasa server (5005) in the foreground; Ctrl-C stops both.
+# Starts the action server (5055), the Rasa server (5005: REST, socket.io and any messaging
+# channel whose variables are set) and the chat page (8080) in the foreground; Ctrl-C stops all.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 MODEL=${MODEL:-models/stadsloket.tar.gz}
+WEB=${WEB:-build/web}
+PAGE_PORT=${PAGE_PORT:-8080}
 # At DEBUG, Rasa logs every slot value, names and contact details included: keep INFO or above.
 export LOG_LEVEL=${LOG_LEVEL:-INFO}
 
+"$BIN/python" -m channels.credentials build/credentials.yml
 "$BIN/rasa" run actions --actions actions --port 5055 &
 actions_pid=$!
-trap 'kill "$actions_pid" 2>/dev/null; wait "$actions_pid" 2>/dev/null || true' EXIT INT TERM
+"$BIN/python" -m http.server "$PAGE_PORT" --bind 127.0.0.1 --directory "$WEB" > /dev/null 2>&1 &
+page_pid=$!
+trap 'kill "$actions_pid" "$page_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT INT TERM
 
-echo "Starting the assistant: REST channel at http://localhost:5005/webhooks/rest/webhook"
+echo "Starting the assistant."
+echo "  chat page:    http://localhost:$PAGE_PORT"
+echo "  REST channel: http://localhost:5005/webhooks/rest/webhook"
 "$BIN/rasa" run --model "$MODEL" --port 5005 --endpoints endpoints.yml \
-  --credentials credentials.yml
+  --credentials build/credentials.yml

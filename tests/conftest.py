@@ -130,6 +130,20 @@ def loop():
     loop.close()
 
 
+def wait_until_up(url: str, process: subprocess.Popen, log_file: Path, seconds: int) -> None:
+    """Polls `url` until the server answers; stops it and shows its log if it never does."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                raise RuntimeError(f"{url} did not come up: {log_file.read_text()[-2000:]}")
+            time.sleep(0.3)
+
+
 class ActionServer:
     """The real action server in its own process, on a bookings file of the test session."""
 
@@ -151,16 +165,7 @@ class ActionServer:
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/health", timeout=1)
-                return
-            except OSError:
-                if self.process.poll() is not None or time.time() > deadline:
-                    self.process.kill()
-                    raise RuntimeError("the action server did not start")
-                time.sleep(0.3)
+        wait_until_up(f"{self.url}/health", self.process, self.log_file, seconds=60)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -203,3 +208,27 @@ class Conversation:
 
     def click(self, index: int = 0) -> str:
         return self.say(self.buttons()[index]["payload"])
+
+
+class RasaServer:
+    """`rasa run` as scripts/serve.sh starts it, on a free port, its output in a log file."""
+
+    def __init__(self, action_server: ActionServer, folder: Path, credentials: Path, env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_file = folder / "rasa.log"
+        endpoints = folder / "endpoints.yml"
+        endpoints.write_text(f"action_endpoint:\n  url: {action_server.url}/webhook\n")
+        with open(self.log_file, "w") as log:
+            self.process = subprocess.Popen(
+                [os.path.join(os.path.dirname(sys.executable), "rasa"), "run", "--model", str(MODEL),
+                 "--port", str(self.port), "--endpoints", str(endpoints),
+                 "--credentials", str(credentials)],
+                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        wait_until_up(f"{self.url}/", self.process, self.log_file, seconds=180)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 
@@ -20,7 +17,7 @@ from actions import wording
 from bookings.reference_codes import ALPHABET
 from bookings.store import BookingStore
 from service_catalogue import load_catalogue, schedule
-from tests.conftest import MODEL, ROOT, Conversation, free_port
+from tests.conftest import MODEL, ROOT, Conversation, RasaServer
 
 pytestmark = pytest.mark.model
 
@@ -224,30 +221,9 @@ class RestCitizen:
 
 @pytest.fixture
 def served(action_server, tmp_path):
-    """`rasa run` with the REST channel, its output in a log file, as scripts/serve.sh starts it."""
-    port = free_port()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: {action_server.url}/webhook\n")
-    log_file = tmp_path / "rasa.log"
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "rasa"), "run", "--model", str(MODEL),
-             "--port", str(port), "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
-        )
-    deadline = time.time() + 180
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError(f"rasa run did not start: {log_file.read_text()[-2000:]}")
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", log_file
-    process.terminate()
-    process.wait(timeout=30)
+    server = RasaServer(action_server, tmp_path, ROOT / "credentials.yml")
+    yield f"{server.url}/webhooks/rest/webhook", server.log_file
+    server.stop()
 
 
 def test_personal_data_stays_out_of_both_servers_logs(served, action_server):
