@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
@@ -19,6 +19,16 @@ def plain(text: str) -> str:
     """'**Ja**, zie [de site](https://x.be)' -> 'Ja, zie de site (https://x.be)'."""
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text or "")
     return _EMPHASIS.sub(lambda m: m.group(2), text)
+
+
+def plain_message(message: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of a bot message with its text and button titles in plain text."""
+    copy = dict(message)
+    if copy.get("text"):
+        copy["text"] = plain(copy["text"])
+    if copy.get("buttons"):
+        copy["buttons"] = [{**b, "title": plain(b.get("title", ""))} for b in copy["buttons"]]
+    return copy
 
 
 def numbered(text: str, buttons: List[Dict[str, str]]) -> str:

@@ -81,6 +81,25 @@ def test_twilio_sends_numbered_options_and_understands_the_number():
     assert channel.understood(UserMessage("2", output, "+32470000001")).text == "2"
 
 
+def test_telegram_gets_plain_text_and_plain_button_titles():
+    from channels.telegram_plain import PlainTextTelegramInput
+
+    channel = PlainTextTelegramInput("123456:TEST-TOKEN", "stadsloket_bot", "https://example.org/hook")
+    with mock.patch("rasa.core.channels.telegram.TelegramOutput.set_webhook", new=mock.AsyncMock()):
+        output = channel.get_output_channel()
+    sent = []
+
+    async def capture(chat_id, text, **kwargs):
+        sent.append((text, kwargs.get("reply_markup")))
+
+    with mock.patch.object(type(output), "send_message", side_effect=capture):
+        asyncio.run(output.send_response("42", {"text": "**Ja**, zie [de site](https://x.be)"}))
+        asyncio.run(output.send_response("42", {"text": "Welk loket?", "buttons": BUTTONS}))
+    assert sent[0][0] == "Ja, zie de site (https://x.be)"
+    titles = [button.text for row in sent[1][1].inline_keyboard for button in row]
+    assert titles == ["Antwerpen-Centrum", "Berchem"]
+
+
 def _routes(environment, monkeypatch, tmp_path):
     from rasa.core import run
     from sanic import Sanic
