@@ -26,7 +26,8 @@ help:
 	@echo "make test   set up if needed, train if needed, run every test"
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
-	@echo "make install | make train | make clean | make lock"
+	@echo "make bench   benchmarks of the served assistant and the stock rasa init one (not in make test)"
+	@echo "make install | make web | make train | make clean | make lock"
 
 install: $(INSTALLED) $(SPACY_INSTALLED)
 
@@ -112,3 +113,16 @@ lock:
 
 clean:
 	rm -rf build models reports .pytest_cache
+
+# Benchmarks of the assistant as it is served (not part of `make test`): latency, throughput with
+# booking conversations, startup and memory, next to the stock `rasa init` assistant (made and
+# trained once in build/baseline). Writes reports/benchmark.json and reports/bench/ (plots, a
+# Markdown table). Sizes: BENCH_MESSAGES, BENCH_CONCURRENCY, BENCH_THROUGHPUT_MESSAGES,
+# BENCH_FOOTPRINT_MESSAGES (see bench/__init__.py); bench-smoke runs everything small.
+.PHONY: bench bench-smoke
+bench: install $(MODEL)
+	$(PYTHON) -m bench
+
+bench-smoke: install $(MODEL)
+	BENCH_LABEL=smoke BENCH_MESSAGES=50 BENCH_CONCURRENCY="1 5" BENCH_THROUGHPUT_MESSAGES=30 \
+		BENCH_FOOTPRINT_MESSAGES=200 $(PYTHON) -m bench

@@ -1,0 +1,327 @@
+"""Starting and stopping the served assistants the bench measures.
+
+Ours is started as scripts/serve.sh starts it (`rasa run actions` + `rasa run` with the
+project's credentials.yml: REST and socket.io), but on free ports and with a throw-away bookings
+file, so a bench never touches var/bookings.sqlite3 nor a running `make run`. The baseline is
+the stock `rasa init` assistant served by the same installation. Every process runs in its own
+process group and is stopped in a `finally`, so an error or Ctrl-C leaves nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+from bench import ROOT
+from bench.client import say
+
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "stadsloket.tar.gz"
+BASELINE_DIR = ROOT / "build" / "baseline"
+START_SECONDS = 600  # a loaded 2-core machine can take minutes to load the model
+POLL_SECONDS = 0.25
+
+# The first real question each assistant must answer to count as started: ours needs the action
+# server for it, the stock bot only its model.
+OUR_PROBE = ("Wanneer is het loket in Berendrecht open?", "Berendrecht")
+BASELINE_PROBE = ("hello", "")
+
+BASELINE_CREDENTIALS = """\
+# Same channels as ours (REST and socket.io), with the stock socket.io channel.
+rest:
+socketio:
+  user_message_evt: user_uttered
+  bot_message_evt: bot_uttered
+  session_persistence: true
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_env(**extra: str) -> Dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    # At DEBUG Rasa logs every slot value (names, contacts): keep INFO, as serve.sh does.
+    env["LOG_LEVEL"] = "INFO"
+    env.pop("STADSLOKET_DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def _descendants(pid: int) -> List[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    queue.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Managed:
+    """A server process in its own process group: `stop` ends it and its children, nothing else."""
+
+    def __init__(self, name: str, command: List[str], cwd: Path, env: Dict[str, str], log: Path):
+        self.name, self.command, self.cwd, self.env, self.log = name, command, cwd, env, log
+        self.process: Optional[subprocess.Popen] = None
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        with open(self.log, "a") as log:
+            self.started_at = time.perf_counter()
+            self.process = subprocess.Popen(
+                self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited with {self.process.returncode}; end of {self.log}:\n"
+                + self.log.read_text(errors="replace")[-3000:]
+            )
+
+    def rss_kb(self) -> int:
+        """Resident memory of the process and its children (shared pages counted per process)."""
+        return sum(_status_kb(pid, "VmRSS") for pid in _descendants(self.pid))
+
+    def peak_rss_kb(self) -> int:
+        return _status_kb(self.pid, "VmHWM")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _wait_for_port(port: int, process: Managed, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while True:
+        process.check_alive()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError(f"{process.name} does not listen on {port}")
+            time.sleep(POLL_SECONDS)
+
+
+# --- a served assistant --------------------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    """What the measurements need of a running assistant."""
+
+    name: str
+    url: str
+    servers: Dict[str, Managed]  # "actions" (ours only) and "rasa": the measured processes
+    proxy_url: Optional[str] = None
+    bookings_file: Optional[Path] = None
+    startup: Dict[str, object] = field(default_factory=dict)
+
+    def rss_kb(self) -> Dict[str, int]:
+        return {name: server.rss_kb() for name, server in self.servers.items()}
+
+
+def _first_answer(served: Served, probe: str, expect: str, health: Optional[str]) -> None:
+    """Polls with a real question until it gets a real answer; records when each part was up.
+
+    Each poll uses a new conversation, so failed polls leave no state the answer depends on.
+    Times count from the first server's start.
+    """
+    t0 = min(server.started_at for server in served.servers.values())
+    deadline = time.perf_counter() + START_SECONDS
+    listening = health_up = None
+    attempt = 0
+    while True:
+        for server in served.servers.values():
+            server.check_alive()
+        if health and health_up is None:
+            try:
+                urllib.request.urlopen(health, timeout=1).read()
+                health_up = time.perf_counter() - t0
+            except OSError:
+                pass
+        attempt += 1
+        reply = say(served.url, f"startup-probe-{attempt}", probe, timeout=120)
+        if reply.error is None or reply.error.startswith("HTTP"):
+            listening = listening or time.perf_counter() - t0
+        if reply.error is None and reply.text and expect in reply.text:
+            served.startup.update(
+                seconds_to_first_answer=round(time.perf_counter() - t0, 2),
+                seconds_to_first_http_response=round(listening, 2),
+                seconds_to_action_server_health=round(health_up, 2) if health_up else None,
+                probe=probe,
+                polls=attempt,
+            )
+            return
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{served.name} gave no answer to {probe!r} in {START_SECONDS} s")
+        time.sleep(POLL_SECONDS)
+
+
+@contextmanager
+def served_assistant(workdir: Path, label: str, with_proxy: bool) -> Iterator[Served]:
+    """Our assistant on free ports with a temporary bookings file; stopped on leaving.
+
+    With `with_proxy` Rasa reaches the action server through bench.action_proxy, which times
+    each action call. The proxy is up before the clock starts, so the startup time is that of
+    the two servers only.
+    """
+    folder = workdir / label
+    folder.mkdir(parents=True, exist_ok=True)
+    bookings_dir = Path(tempfile.mkdtemp(prefix="stadsloket-bench-"))
+    bookings_file = bookings_dir / "bookings.sqlite3"
+    started: List[Managed] = []
+    try:
+        action_port, rasa_port = free_port(), free_port()
+        action_url = f"http://127.0.0.1:{action_port}"
+        actions = Managed(
+            "action server",
+            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            ROOT, _server_env(STADSLOKET_BOOKINGS_FILE=str(bookings_file)), folder / "actions.log",
+        )
+        proxy_url = None
+        endpoint = action_url
+        if with_proxy:
+            proxy_port = free_port()
+            proxy = Managed(
+                "action proxy",
+                [sys.executable, "-m", "bench.action_proxy", "--target", action_url,
+                 "--port", str(proxy_port)],
+                ROOT, _server_env(), folder / "proxy.log",
+            )
+            proxy.start()
+            started.append(proxy)
+            _wait_for_port(proxy_port, proxy)
+            proxy_url = endpoint = f"http://127.0.0.1:{proxy_port}"
+        endpoints = folder / "endpoints.yml"
+        endpoints.write_text(f"action_endpoint:\n  url: {endpoint}/webhook\n")
+        rasa = Managed(
+            "rasa",
+            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+            ROOT, _server_env(), folder / "rasa.log",
+        )
+        for server in (actions, rasa):  # together, as serve.sh does
+            server.start()
+            started.append(server)
+        served = Served(
+            "ours", f"http://127.0.0.1:{rasa_port}", {"actions": actions, "rasa": rasa},
+            proxy_url, bookings_file,
+        )
+        _first_answer(served, *OUR_PROBE, health=f"{action_url}/health")
+        yield served
+    finally:
+        for server in reversed(started):
+            server.stop()
+        shutil.rmtree(bookings_dir, ignore_errors=True)
+
+
+def baseline_model() -> Optional[Path]:
+    models = sorted((BASELINE_DIR / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def ensure_baseline(workdir: Path) -> Dict[str, object]:
+    """The stock assistant of `rasa init`, made and trained once; reused while its model exists."""
+    model = baseline_model()
+    if model:
+        return {"model": str(model.relative_to(ROOT)), "trained_in_this_run": False}
+    shutil.rmtree(BASELINE_DIR, ignore_errors=True)
+    BASELINE_DIR.mkdir(parents=True)  # rasa init --no-prompt wants the folder to exist
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "baseline-init.log"
+    print(f"Creating and training the stock assistant in {BASELINE_DIR.relative_to(ROOT)} "
+          f"(once; log in {log.relative_to(ROOT)})", flush=True)
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        env = _server_env()
+        env.pop("PYTHONPATH")
+        result = subprocess.run(
+            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(BASELINE_DIR)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    model = baseline_model()
+    if result.returncode != 0 or model is None:
+        raise RuntimeError(f"rasa init failed ({result.returncode}); see {log}")
+    return {
+        "model": str(model.relative_to(ROOT)),
+        "trained_in_this_run": True,
+        "init_and_training_seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+@contextmanager
+def served_baseline(workdir: Path, label: str) -> Iterator[Served]:
+    """The stock assistant under `rasa run` (REST and socket.io); it has no custom actions, so
+    no action server is started for it."""
+    folder = workdir / label
+    folder.mkdir(parents=True, exist_ok=True)
+    credentials = folder / "credentials.yml"
+    credentials.write_text(BASELINE_CREDENTIALS)
+    model = baseline_model()
+    if model is None:
+        raise RuntimeError("no baseline model: ensure_baseline() first")
+    env = _server_env()
+    env.pop("PYTHONPATH")
+    port = free_port()
+    rasa = Managed(
+        "baseline rasa",
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+         "--credentials", str(credentials)],
+        BASELINE_DIR, env, folder / "rasa.log",
+    )
+    try:
+        rasa.start()
+        served = Served("stock", f"http://127.0.0.1:{port}", {"rasa": rasa})
+        _first_answer(served, *BASELINE_PROBE, health=None)
+        yield served
+    finally:
+        rasa.stop()
