@@ -26,7 +26,8 @@ help:
 	@echo "make test   set up if needed, train if needed, run every test"
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
-	@echo "make bench   benchmarks of the served assistant and the stock rasa init one (not in make test)"
+	@echo "make bench   benchmarks: understanding, latency, throughput, footprint, next to stock rasa init (not in make test)"
+	@echo "make bench-profile   where the Rasa server spends a message's time (py-spy)"
 	@echo "make install | make web | make train | make clean | make lock"
 
 install: $(INSTALLED) $(SPACY_INSTALLED)
@@ -114,15 +115,35 @@ lock:
 clean:
 	rm -rf build models reports .pytest_cache
 
-# Benchmarks of the assistant as it is served (not part of `make test`): latency, throughput with
-# booking conversations, startup and memory, next to the stock `rasa init` assistant (made and
-# trained once in build/baseline). Writes reports/benchmark.json and reports/bench/ (plots, a
-# Markdown table). Sizes: BENCH_MESSAGES, BENCH_CONCURRENCY, BENCH_THROUGHPUT_MESSAGES,
-# BENCH_FOOTPRINT_MESSAGES (see bench/__init__.py); bench-smoke runs everything small.
-.PHONY: bench bench-smoke
-bench: install $(MODEL)
-	$(PYTHON) -m bench
+# Benchmarks (not part of `make test`): understanding (held-out set, typo copy, 5-fold
+# cross-validation), conversation tests and turns to a booking, latency, throughput with booking
+# conversations, startup and memory, before/after of each profiling-led change, training time;
+# next to the stock `rasa init` assistant (made and trained once in build/baseline). Writes
+# reports/benchmark.json and reports/bench/ (plots, a Markdown table). Sizes: BENCH_* variables
+# (bench/__init__.py); BENCH_ONLY="latency throughput" runs some phases and keeps the others'
+# figures; bench-smoke runs everything small (no cross-validation, no training).
+BENCH_TOOLS := $(VENV)/.bench-tools
+BENCH_ONLY ?=
+.PHONY: bench bench-smoke bench-profile bench-publish
 
-bench-smoke: install $(MODEL)
-	BENCH_LABEL=smoke BENCH_MESSAGES=50 BENCH_CONCURRENCY="1 5" BENCH_THROUGHPUT_MESSAGES=30 \
-		BENCH_FOOTPRINT_MESSAGES=200 $(PYTHON) -m bench
+$(BENCH_TOOLS): bench/requirements.txt $(INSTALLED)
+	$(PYTHON) -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+
+bench: install $(MODEL) $(BENCH_TOOLS)
+	$(PYTHON) -m bench $(foreach phase,$(BENCH_ONLY),--only $(phase))
+
+bench-smoke: install $(MODEL) $(BENCH_TOOLS)
+	BENCH_LABEL=smoke BENCH_REPORTS=build/bench-smoke BENCH_MESSAGES=50 BENCH_CONCURRENCY="1 5" \
+		BENCH_THROUGHPUT_MESSAGES=30 BENCH_FOOTPRINT_MESSAGES=200 BENCH_IMPROVEMENT_MESSAGES=30 \
+		$(PYTHON) -m bench --only understanding --only conversations --only latency \
+		--only throughput --only footprint --only improvements
+
+# The last full run's table into README.md and its plots into docs/benchmarks/.
+bench-publish: $(INSTALLED)
+	$(PYTHON) -m bench.publish
+
+# Where the Rasa server's time goes: py-spy samples `rasa run` over BENCH_PROFILE_MESSAGES messages.
+BENCH_PROFILE_MESSAGES ?= 300
+bench-profile: install $(MODEL) $(BENCH_TOOLS)
+	$(PYTHON) -m bench.profile --messages $(BENCH_PROFILE_MESSAGES)

@@ -34,6 +34,8 @@ class Settings:
     footprint_messages: int = field(default_factory=lambda: _int("BENCH_FOOTPRINT_MESSAGES", 10000))
     # Parallel senders while the footprint messages are sent (only to get them through quickly).
     footprint_concurrency: int = field(default_factory=lambda: _int("BENCH_FOOTPRINT_CONCURRENCY", 4))
+    improvement_messages: int = field(default_factory=lambda: _int("BENCH_IMPROVEMENT_MESSAGES", 300))
+    folds: int = field(default_factory=lambda: _int("BENCH_FOLDS", 5))
     # "smoke" for `make bench-smoke`, so small-sample figures are never mistaken for a real run.
     label: str = field(default_factory=lambda: os.environ.get("BENCH_LABEL") or "full")
     reports: Path = field(default_factory=lambda: ROOT / (os.environ.get("BENCH_REPORTS") or "reports"))
@@ -47,6 +49,8 @@ class Settings:
             "BENCH_THROUGHPUT_MESSAGES": self.throughput_messages,
             "BENCH_FOOTPRINT_MESSAGES": self.footprint_messages,
             "BENCH_FOOTPRINT_CONCURRENCY": self.footprint_concurrency,
+            "BENCH_FOLDS": self.folds,
+            "BENCH_IMPROVEMENT_MESSAGES": self.improvement_messages,
         }
 
 

@@ -1,23 +1,27 @@
-"""`python -m bench [--only latency|throughput|footprint ...] [--no-baseline]`
+"""`python -m bench [--only PHASE ...] [--no-baseline]`
 
-Runs the measurements in an order that keeps them apart: ours (latency, then throughput, on one
-instance behind the timing proxy), the stock assistant's latency, then a fresh start of each for
-the footprint. Sizes come from BENCH_* variables (see bench.Settings). Writes
-reports/benchmark.json, reports/bench/*.png and reports/bench/README-table.md.
+Runs the measurements one after another, never two at once: understanding (held-out set, typo
+copy), conversations, latency and throughput (on one instance behind the action timing proxy),
+the stock assistant's latency, a fresh start of each for the footprint, then the slow ones:
+cross-validation and training time. Sizes come from BENCH_* variables (see bench.Settings).
+Writes reports/benchmark.json, reports/bench/*.png and reports/bench/README-table.md; with
+--only, the phases not run keep their figures from the previous report (each phase says when it
+ran).
 """
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
 import time
 from contextlib import contextmanager
 
-from bench import Settings, footprint, latency, report, throughput
-from bench.servers import ensure_baseline, served_assistant, served_baseline
+from bench import (Settings, conversations, footprint, improvements, latency, report, throughput,
+                   training, understanding)
+from bench.servers import MODEL, ensure_baseline, served_assistant, served_baseline
 
-PHASES = ("latency", "throughput", "footprint")
+PHASES = ("understanding", "conversations", "latency", "throughput", "footprint", "improvements",
+          "cross_validation", "training")
 
 
 def _stop_on_sigterm(signum, frame):
@@ -36,8 +40,8 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     settings = Settings()
-    shutil.rmtree(settings.workdir, ignore_errors=True)  # logs of the previous run
-    settings.workdir.mkdir(parents=True)
+    # Each phase clears its own folder under the workdir, so runs of other phases keep theirs.
+    settings.workdir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     results = {
         "settings": settings.as_dict(),
@@ -55,15 +59,26 @@ def main(argv=None) -> int:
         yield
         results["phase_seconds"][name] = round(time.perf_counter() - start, 1)
 
+    if "understanding" in phases:
+        with phase("stadsloket: understanding on the held-out set and its typo copy"):
+            results["ours"]["understanding"] = understanding.held_out(MODEL)
+
     if with_baseline:
         with phase("stock assistant: rasa init (once, reused while its model exists)"):
             results["stock"]["model"] = ensure_baseline(settings.workdir)
 
-    if phases & {"latency", "throughput"}:
+    if "conversations" in phases:
+        with phase("stadsloket: conversation tests (rasa test core)"):
+            results["ours"]["conversation_tests"] = conversations.story_tests(settings.workdir)
+
+    if phases & {"latency", "throughput", "conversations"}:
         print("stadsloket: starting behind the action timing proxy", flush=True)
         with served_assistant(settings.workdir, "ours", with_proxy=True) as served:
             results["ours"]["startup_of_latency_instance"] = served.startup
             print(f"  first answer after {served.startup['seconds_to_first_answer']} s", flush=True)
+            if "conversations" in phases:
+                with phase("stadsloket: turns needed for a booking"):
+                    results["ours"]["booking_turns"] = conversations.booking_turns(served)
             if "latency" in phases:
                 with phase(f"stadsloket: latency, {settings.messages} messages"):
                     results["ours"]["latency"] = latency.run(
@@ -92,7 +107,23 @@ def main(argv=None) -> int:
                     lambda: served_baseline(settings.workdir, "stock-footprint"),
                     m, latency.BASELINE_MIX, c, "fp")
 
+    if "improvements" in phases:
+        with phase(f"stadsloket: before/after each improvement, {settings.improvement_messages} messages each"):
+            results["ours"]["improvements"] = improvements.run(
+                settings.workdir, settings.improvement_messages)
+
+    if "cross_validation" in phases:
+        with phase(f"stadsloket: {settings.folds}-fold cross-validation (trains {settings.folds} NLU models)"):
+            results["ours"]["cross_validation"] = understanding.cross_validation(
+                settings.workdir / "cross-validation", settings.folds)
+
+    if "training" in phases:
+        with phase("stadsloket: training time, from scratch and after an NLU-only change"):
+            results["ours"]["training"] = training.run(settings.workdir)
+
     results["total_seconds"] = round(time.perf_counter() - began, 1)
+    if args.only:
+        results = report.merged_with_previous(results, settings.reports)
     written = report.write(results, settings.reports)
     print()
     print(report.console(results))

@@ -107,6 +107,41 @@ ROWS = [
 ]
 
 
+def speed_targets(results: dict) -> Dict[str, dict]:
+    """The issue's latency, throughput and memory targets, each with the measured figure."""
+    out: Dict[str, dict] = {}
+
+    def check(name: str, measured: Any, target: float, at_most: bool, note: str = "") -> None:
+        if measured is None:
+            return
+        met = measured <= target if at_most else measured >= target
+        out[name] = {"target": target, "at_most": at_most, "measured": measured, "met": met}
+        if note:
+            out[name]["note"] = note
+
+    lat = _get(results, "ours", "latency", "latency") or {}
+    check("latency p50 (ms)", lat.get("p50_ms"), 50, True)
+    check("latency p95 (ms)", lat.get("p95_ms"), 100, True)
+    check("latency p99 (ms)", lat.get("p99_ms"), 200, True)
+    levels = _get(results, "ours", "throughput", "levels") or []
+    if levels:
+        best = max(levels, key=lambda lv: lv["messages_per_second"] or 0)
+        clean = [lv for lv in levels if lv["latency"].get("p95_ms", 1e9) <= 400
+                 and lv["errors"] == 0 and lv["bookings"]["lost"] == 0]
+        best_clean = max((lv["messages_per_second"] for lv in clean), default=0.0)
+        check("throughput with p95 <= 400 ms, no errors, no lost bookings (msg/s)", best_clean, 40,
+              False, f"highest at any level: {best['messages_per_second']} msg/s at "
+              f"{best['concurrency']} citizens (p95 {best['latency'].get('p95_ms')} ms)")
+        check("errors at any concurrency", sum(lv["errors"] for lv in levels), 0, True)
+        check("lost bookings at any concurrency", sum(lv["bookings"]["lost"] for lv in levels), 0, True)
+    memory = _get(results, "ours", "footprint", "memory") or {}
+    for server in ("rasa", "actions"):
+        growth = _get(memory, server, "growth_percent")
+        messages = _get(results, "ours", "footprint", "messages")
+        check(f"RSS growth of the {server} server after {messages} messages (%)", growth, 5, True)
+    return out
+
+
 def comparison(results: dict) -> List[dict]:
     rows = []
     for label, path, unit in ROWS:
@@ -117,6 +152,25 @@ def comparison(results: dict) -> List[dict]:
         rows.append({"measure": label, "unit": unit, "ours": ours, "stock": stock,
                      "ours_over_stock": ratio})
     return rows
+
+
+def merged_with_previous(results: dict, reports: Path) -> dict:
+    """A partial run (--only) keeps the other phases' figures of the previous report, marked."""
+    previous_file = reports / "benchmark.json"
+    if not previous_file.exists():
+        return results
+    previous = json.loads(previous_file.read_text())
+    carried = dict(previous.get("carried_over", {}))
+    for who in ("ours", "stock"):
+        for key, value in (previous.get(who) or {}).items():
+            if key not in results[who]:
+                results[who][key] = value
+                carried.setdefault(f"{who}.{key}", previous.get("machine", {}).get("date"))
+            else:
+                carried.pop(f"{who}.{key}", None)
+    results["carried_over"] = carried
+    results["phase_seconds"] = {**previous.get("phase_seconds", {}), **results["phase_seconds"]}
+    return results
 
 
 # --- plots ---------------------------------------------------------------------------------------
@@ -179,6 +233,11 @@ def plots(results: dict, folder: Path) -> List[str]:
         plt.close(fig)
         written.append("throughput.png")
 
+    matrix = _get(results, "ours", "understanding", "test_set", "confusion")
+    if matrix:
+        written.append(_confusion_plot(plt, matrix, folder / "confusion_matrix.png",
+                                       "Intents on the held-out test set"))
+
     series = []
     for who in ("ours", "stock"):
         samples = _get(results, who, "footprint", "rss_samples_kb")
@@ -201,6 +260,30 @@ def plots(results: dict, folder: Path) -> List[str]:
         plt.close(fig)
         written.append("memory.png")
     return written
+
+
+def _confusion_plot(plt, confusion: dict, path: Path, title: str) -> str:
+    import numpy as np
+
+    rows, columns = confusion["rows"], confusion["columns"]
+    counts = np.asarray(confusion["matrix"], dtype=float)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(11, 9.5))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(columns)), columns, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            if counts[i, j]:
+                ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if shares[i, j] > 0.6 else "black")
+    ax.set_xlabel("predicted intent")
+    ax.set_ylabel("labelled intent")
+    ax.set_title(f"{title} (cell colour: share of the row)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
 
 
 # --- tables --------------------------------------------------------------------------------------
@@ -233,6 +316,7 @@ def markdown(results: dict) -> str:
                      f"{_fmt(row['stock'])} | {_fmt(row['ours_over_stock'])} |")
     share = _get(results, "ours", "latency", "action_server", "share_of_latency")
     action = _get(results, "ours", "latency", "action_server", "action_ms_per_message", "mean_ms")
+    lines = lines[:2] + _understanding_lines(results) + lines[2:]
     if share is not None:
         lines.append(f"| action server time per message, mean (ms) | {_fmt(action)} | – | – |")
         lines.append(f"| action server share of latency | {share:.0%} | – | – |")
@@ -249,7 +333,96 @@ def markdown(results: dict) -> str:
                 f"{_fmt(lv['latency'].get('p50_ms'))} | {_fmt(lv['latency'].get('p95_ms'))} | "
                 f"{lv['errors']} | {lv['bookings']['codes_given']} | {lv['bookings']['lost']} |"
             )
+    lines += _speed_lines(results)
+    lines += _other_lines(results)
+    if results.get("carried_over"):
+        lines += ["", "Carried over from an earlier run: " + ", ".join(
+            f"{key} ({when[:16] if when else '?'})" for key, when in sorted(results["carried_over"].items()))]
     return "\n".join(lines) + "\n"
+
+
+def _understanding_lines(results: dict) -> List[str]:
+    held = _get(results, "ours", "understanding")
+    if not held:
+        return []
+    names = {
+        "intent_accuracy_min": "intent accuracy, held-out set",
+        "intent_macro_f1_min": "intent macro-F1, held-out set",
+        "lowest_intent_f1_min": "lowest intent F1",
+        "entity_f1_min": "counter/product entity F1",
+        "typo_points_lost_max": "accuracy points lost on the typo copy",
+        "out_of_scope_recall_min": "out-of-scope recall",
+    }
+    lines = ["| understanding | target | measured | met |", "| --- | ---: | ---: | :---: |"]
+    for key, check in held["targets"].items():
+        bound = "≤" if key.endswith("_max") else "≥"
+        extra = ""
+        if key == "lowest_intent_f1_min":
+            extra = f" ({held['test_set']['lowest_intent_f1']['intent']})"
+        lines.append(f"| {names[key]}{extra} | {bound} {check['target']} | "
+                     f"{_fmt(check['measured'])} | {'yes' if check['met'] else '**no**'} |")
+    typo = held["typo_copy"]
+    lines.append(f"| typo copy: intent accuracy / macro-F1 / entity F1 | – | "
+                 f"{_fmt(typo['intent_accuracy'])} / {_fmt(typo['intent_macro_f1'])} / "
+                 f"{_fmt(typo['entity_f1'])} | – |")
+    cv = _get(results, "ours", "cross_validation")
+    if cv:
+        lines.append(
+            f"| {len(cv['folds'])}-fold cross-validation: intent accuracy / macro-F1 / entity F1 "
+            f"(mean ± SD) | – | {cv['intent_accuracy']['mean']:.3f} ± {cv['intent_accuracy']['sd']:.3f} / "
+            f"{cv['intent_macro_f1']['mean']:.3f} ± {cv['intent_macro_f1']['sd']:.3f} / "
+            f"{cv['entity_f1']['mean']:.3f} ± {cv['entity_f1']['sd']:.3f} | – |")
+    lines.append(f"| parse time per message, in-process (ms) | – | {_fmt(held['mean_parse_ms'])} | – |")
+    return lines + [""]
+
+
+def _speed_lines(results: dict) -> List[str]:
+    lines = []
+    targets = results.get("speed_targets") or {}
+    if targets:
+        lines += ["", "| speed and memory target | target | measured | met |",
+                  "| --- | ---: | ---: | :---: |"]
+        for name, t in targets.items():
+            note = f" ({t['note']})" if t.get("note") else ""
+            lines.append(f"| {name}{note} | {'≤' if t['at_most'] else '≥'} {_fmt(t['target'])} | "
+                         f"{_fmt(t['measured'])} | {'yes' if t['met'] else '**no**'} |")
+    changes = _get(results, "ours", "improvements", "changes") or []
+    if changes:
+        lines += ["", "| change | p50 before → after (ms) | p95 before → after (ms) "
+                      "| Rasa CPU per message before → after (ms) "
+                      "| msg/s at 20 citizens before → after | kept |",
+                  "| --- | ---: | ---: | ---: | ---: | :---: |"]
+        for c in changes:
+            b, a = c["before_figures"], c["after_figures"]
+            lines.append(
+                f"| {c['change']} | {_fmt(b['latency']['p50_ms'])} → {_fmt(a['latency']['p50_ms'])} "
+                f"| {_fmt(b['latency']['p95_ms'])} → {_fmt(a['latency']['p95_ms'])} "
+                f"| {_fmt(b['rasa_cpu_ms_per_message'])} → {_fmt(a['rasa_cpu_ms_per_message'])} "
+                f"| {_fmt(b['throughput']['messages_per_second'])} → "
+                f"{_fmt(a['throughput']['messages_per_second'])} | {'yes' if c['kept'] else 'no'} |")
+    return lines
+
+
+def _other_lines(results: dict) -> List[str]:
+    lines = []
+    stories = _get(results, "ours", "conversation_tests")
+    turns = _get(results, "ours", "booking_turns")
+    train = _get(results, "ours", "training")
+    if stories or turns or train:
+        lines += ["", "| conversations and training | measured |", "| --- | ---: |"]
+    if stories:
+        lines.append(f"| conversation tests passed (`rasa test core`) | {stories['stories_passed']}/"
+                     f"{stories['stories']} stories, action accuracy {_fmt(stories['action_accuracy'])} |")
+    if turns:
+        for key, label in (("everything_in_one_sentence", "everything in one sentence"),
+                           ("question_by_question", "question by question, first button each time")):
+            t = turns[key]
+            lines.append(f"| turns to a booking: {label} | {t['turns']}"
+                         f"{'' if t['booked'] else ' (**no booking**: ' + str(t.get('error')) + ')'} |")
+    if train:
+        lines.append(f"| training from scratch (s) | {_fmt(train['from_scratch_seconds'])} |")
+        lines.append(f"| training after an NLU-only change (s) | {_fmt(train['after_nlu_change_seconds'])} |")
+    return lines
 
 
 def console(results: dict) -> str:
@@ -281,6 +454,7 @@ def console(results: dict) -> str:
 def write(results: dict, reports: Path) -> List[Path]:
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["comparison"] = comparison(results)
+    results["speed_targets"] = speed_targets(results)
     folder = reports / "bench"
     results["plots"] = [f"bench/{name}" for name in plots(results, folder)]
     reports.mkdir(parents=True, exist_ok=True)

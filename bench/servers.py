@@ -35,6 +35,7 @@ POLL_SECONDS = 0.25
 # server for it, the stock bot only its model.
 OUR_PROBE = ("Wanneer is het loket in Berendrecht open?", "Berendrecht")
 BASELINE_PROBE = ("hello", "")
+LAUNCHERS = {"serving": [sys.executable, "-m", "serving"], "rasa": [str(BIN / "rasa")]}
 
 BASELINE_CREDENTIALS = """\
 # Same channels as ours (REST and socket.io), with the stock socket.io channel.
@@ -119,6 +120,19 @@ class Managed:
     def rss_kb(self) -> int:
         """Resident memory of the process and its children (shared pages counted per process)."""
         return sum(_status_kb(pid, "VmRSS") for pid in _descendants(self.pid))
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the process and its children."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in _descendants(self.pid):
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, IndexError, ValueError):
+                pass
+        return total / ticks
 
     def peak_rss_kb(self) -> int:
         return _status_kb(self.pid, "VmHWM")
@@ -206,16 +220,35 @@ def _first_answer(served: Served, probe: str, expect: str, health: Optional[str]
         time.sleep(POLL_SECONDS)
 
 
+def _redis_stores(label: str) -> str:
+    """Tracker and lock store on the machine's Redis (STADSLOKET_BENCH_REDIS, host:port)."""
+    host, _, port = (os.environ.get("STADSLOKET_BENCH_REDIS") or "127.0.0.1:6379").partition(":")
+    prefix = "bench" + "".join(c for c in label if c.isalnum()) + str(int(time.time()))
+    return (
+        f"tracker_store:\n  type: redis\n  url: {host}\n  port: {port or 6379}\n"
+        f"  key_prefix: {prefix}\n  record_exp: 3600\n"
+        f"lock_store:\n  type: redis\n  url: {host}\n  port: {port or 6379}\n"
+        f"  key_prefix: {prefix}\n"
+    )
+
+
 @contextmanager
-def served_assistant(workdir: Path, label: str, with_proxy: bool) -> Iterator[Served]:
+def served_assistant(workdir: Path, label: str, with_proxy: bool,
+                     launcher: str = "serving", workers: int = 1) -> Iterator[Served]:
     """Our assistant on free ports with a temporary bookings file; stopped on leaving.
+
+    `launcher` "serving" starts Rasa as serve.sh does (`python -m serving run`, with the
+    project's fixes); "rasa" starts plain `rasa run`, for the before/after comparison. With
+    `workers` > 1, Rasa runs that many Sanic worker processes, which then share conversations
+    through Redis (tracker store and lock store, keys under a prefix of this run that expire).
 
     With `with_proxy` Rasa reaches the action server through bench.action_proxy, which times
     each action call. The proxy is up before the clock starts, so the startup time is that of
     the two servers only.
     """
     folder = workdir / label
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # logs of this label's previous run
+    folder.mkdir(parents=True)
     bookings_dir = Path(tempfile.mkdtemp(prefix="stadsloket-bench-"))
     bookings_file = bookings_dir / "bookings.sqlite3"
     started: List[Managed] = []
@@ -242,12 +275,13 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool) -> Iterator[Se
             _wait_for_port(proxy_port, proxy)
             proxy_url = endpoint = f"http://127.0.0.1:{proxy_port}"
         endpoints = folder / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {endpoint}/webhook\n")
+        endpoints.write_text(f"action_endpoint:\n  url: {endpoint}/webhook\n"
+                             + (_redis_stores(label) if workers > 1 else ""))
         rasa = Managed(
             "rasa",
-            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+            [*LAUNCHERS[launcher], "run", "--model", str(MODEL), "--port", str(rasa_port),
              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-            ROOT, _server_env(), folder / "rasa.log",
+            ROOT, _server_env(SANIC_WORKERS=str(workers)), folder / "rasa.log",
         )
         for server in (actions, rasa):  # together, as serve.sh does
             server.start()
@@ -303,7 +337,8 @@ def served_baseline(workdir: Path, label: str) -> Iterator[Served]:
     """The stock assistant under `rasa run` (REST and socket.io); it has no custom actions, so
     no action server is started for it."""
     folder = workdir / label
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     credentials = folder / "credentials.yml"
     credentials.write_text(BASELINE_CREDENTIALS)
     model = baseline_model()

@@ -221,7 +221,7 @@ class RasaServer:
         endpoints.write_text(f"action_endpoint:\n  url: {action_server.url}/webhook\n")
         with open(self.log_file, "w") as log:
             self.process = subprocess.Popen(
-                [os.path.join(os.path.dirname(sys.executable), "rasa"), "run", "--model", str(MODEL),
+                [sys.executable, "-m", "serving", "run", "--model", str(MODEL),
                  "--port", str(self.port), "--endpoints", str(endpoints),
                  "--credentials", str(credentials)],
                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
