@@ -93,11 +93,11 @@ def run(workdir: Path, messages: int, concurrency: int = 20) -> dict:
         "method": (
             "Each configuration is started on its own (fresh bookings file); the latency mix "
             f"is sent once unmeasured, then {messages} messages one after another "
-            "(bench/latency.py), then one throughput level of {concurrency} concurrent booking "
+            f"(bench/latency.py), then one throughput level of {concurrency} concurrent booking "
             f"conversations, about {messages} messages (bench/throughput.py). Rasa CPU per "
             "message = utime+stime of the Rasa server process and its children from /proc "
             "over the sequential messages, divided by their number. Configurations: "
             "launcher `rasa` = plain `rasa run`, `serving` = `python -m serving run`."
-        ).replace("{concurrency}", str(concurrency)),
+        ),
         "changes": changes,
     }
