@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 from bench import ROOT
 from bench.client import say
-from bench.servers import MODEL, Served
-from bench.throughput import CODE, NAME, plan_slots
+from bench.servers import MODEL, Served, run_rasa
+from bench.throughput import CODE, CONTACT_QUESTION, NAME, NAME_QUESTION, booking_wish, plan_slots
 
 STORIES = ROOT / "tests" / "stories"
 MAX_TURNS = 15
-NAME_QUESTION = "Op welke naam"
-CONTACT_QUESTION = "e-mailadres of gsm-nummer"
 
 
 def story_tests(workdir: Path) -> dict:
     out = workdir / "stories"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    command = [str(Path(sys.executable).parent / "rasa"), "test", "core", "--model", str(MODEL),
-               "--stories", str(STORIES), "--out", str(out)]
-    with open(workdir / "stories.log", "w") as log:
-        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    run_rasa(["test", "core", "--model", str(MODEL), "--stories", str(STORIES), "--out", str(out)],
+             cwd=ROOT, log=workdir / "stories.log")
     report = json.loads((out / "story_report.json").read_text())
     stories = report.get("conversation_accuracy", {})
     return {
@@ -75,14 +67,7 @@ def _count(served: Served, sender: str, first: str, contact: str) -> dict:
 
 
 def booking_turns(served: Served) -> dict:
-    from actions import wording
-    from service_catalogue import load_catalogue, schedule
-
-    slot = plan_slots(1)[0]
-    today = schedule.today(load_catalogue())
-    day = wording.long_date(slot.day, with_year=slot.day.year != today.year)
-    one_sentence = (f"ik wil een afspraak voor een paspoort in {slot.counter_name} op {day} "
-                    f"om {slot.start:%H:%M}")
+    one_sentence = booking_wish(plan_slots(1)[0])
     stamp = dt.datetime.now().strftime("%H%M%S")
     results = {
         "everything_in_one_sentence": _count(served, f"turns-one-{stamp}", one_sentence,

@@ -1,7 +1,7 @@
 """Starting and stopping the served assistants the bench measures.
 
-Ours is started as scripts/serve.sh starts it (`rasa run actions` + `rasa run` with the
-project's credentials.yml: REST and socket.io), but on free ports and with a throw-away bookings
+Ours is started as scripts/serve.sh starts it (`rasa run actions` + `python -m serving run` with
+the project's credentials.yml: REST and socket.io), but on free ports and with a throw-away bookings
 file, so a bench never touches var/bookings.sqlite3 nor a running `make run`. The baseline is
 the stock `rasa init` assistant served by the same installation. Every process runs in its own
 process group and is stopped in a `finally`, so an error or Ctrl-C leaves nothing behind.
@@ -60,6 +60,13 @@ def _server_env(**extra: str) -> Dict[str, str]:
     env.pop("STADSLOKET_DATABASE_URL", None)
     env.update(extra)
     return env
+
+
+def run_rasa(arguments: List[str], cwd: Path, log: Path, **extra_env: str) -> None:
+    """A Rasa command (train, test) to its end, its output in `log`; a failure raises."""
+    with open(log, "w") as out:
+        subprocess.run([str(BIN / "rasa"), *arguments], cwd=cwd, env=_server_env(**extra_env),
+                       stdout=out, stderr=subprocess.STDOUT, check=True)
 
 
 # --- processes -----------------------------------------------------------------------------------

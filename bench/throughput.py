@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from actions import wording
+from actions.texts import texts
 from bench import summarise
 from bench.client import AsyncCitizenClient, Reply
 from bench.latency import drain_timings
@@ -30,7 +31,19 @@ from bookings import slot_plan
 from bookings.reference_codes import ALPHABET
 from service_catalogue import load_catalogue, schedule
 
-CODE = re.compile(rf"referentiecode is ([{ALPHABET}]{{6}})")
+
+def _literal_before(key: str, placeholder: str) -> str:
+    """The fixed words of an answer just before one of its placeholders."""
+    head = texts()[key].split("{" + placeholder + "}")[0]
+    return re.split(r"\{[^}]*\}", head)[-1].lstrip(" .,;:")
+
+
+# What the replies must contain, read from the assistant's own wording (actions/texts.nl.yml).
+NAME_QUESTION = texts()["booking_ask_name"]
+CONTACT_QUESTION = texts()["booking_ask_contact"]
+CONFIRMATION_QUESTION = re.split(r"\{[^}]*\}", texts()["booking_summary"])[-1].strip()
+CODE_INTRO = _literal_before("booking_made", "code")
+CODE = re.compile(re.escape(CODE_INTRO) + rf"([{ALPHABET}]{{6}})")
 NAME = "Test Persoon"
 
 
@@ -64,16 +77,20 @@ def plan_slots(count: int) -> List[Slot]:
     return slots[:count]
 
 
-def script(number: int, slot: Slot) -> List[Tuple[str, str]]:
-    """One citizen's conversation: (message, what the reply must contain)."""
+def booking_wish(slot: Slot) -> str:
+    """Document, counter, day and hour in one sentence, the day written as the assistant writes it."""
     today = schedule.today(load_catalogue())
     day = wording.long_date(slot.day, with_year=slot.day.year != today.year)
+    return f"ik wil een afspraak voor een paspoort in {slot.counter_name} op {day} om {slot.start:%H:%M}"
+
+
+def script(number: int, slot: Slot) -> List[Tuple[str, str]]:
+    """One citizen's conversation: (message, what the reply must contain)."""
     return [
-        (f"ik wil een afspraak voor een paspoort in {slot.counter_name} op {day} "
-         f"om {slot.start:%H:%M}", "Op welke naam"),
-        (NAME, "e-mailadres of gsm-nummer"),
-        (f"burger{number}@example.be", "Zal ik deze afspraak vastleggen?"),
-        ("ja", "referentiecode is"),
+        (booking_wish(slot), NAME_QUESTION),
+        (NAME, CONTACT_QUESTION),
+        (f"burger{number}@example.be", CONFIRMATION_QUESTION),
+        ("ja", CODE_INTRO),
         ("Wanneer is het loket in Berendrecht open?", "Berendrecht"),
         ("Moet ik langskomen voor een paspoort?", ""),
     ]

@@ -6,26 +6,20 @@ one example: Rasa's fingerprints let it reuse the dialogue policies and retrain 
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bench import ROOT
+from bench.servers import run_rasa
 
 ADDED_EXAMPLE = "- goeiemiddag, ik heb een vraagje\n"
 
 
 def _train(copy: Path, name: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "RASA_CACHE_DIRECTORY": str(copy / "cache")}
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--fixed-model-name", name,
-               "--out", str(copy / "models")]
     began = time.perf_counter()
-    with open(copy / f"{name}.log", "w") as log:
-        subprocess.run(command, cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    run_rasa(["train", "--fixed-model-name", name, "--out", str(copy / "models")], cwd=copy,
+             log=copy / f"{name}.log", RASA_CACHE_DIRECTORY=str(copy / "cache"))
     return time.perf_counter() - began
 
 

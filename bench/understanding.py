@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -23,7 +20,9 @@ from typing import Dict, List, Sequence, Tuple
 import yaml
 
 from bench import ROOT
+from bench.servers import run_rasa
 from evaluation.nlu_examples import Example, read_examples, write_examples
+from evaluation.nlu_report import parse_all
 from evaluation.nlu_scores import score
 from evaluation.typing_slips import typo_copy
 
@@ -109,7 +108,7 @@ def _parse(model: Path, examples_sets: Sequence[Sequence[Example]]) -> Tuple[Lis
     loop = asyncio.new_event_loop()
     out, began, count = [], time.perf_counter(), 0
     for examples in examples_sets:
-        out.append([loop.run_until_complete(agent.parse_message(e.text)) for e in examples])
+        out.append(parse_all(agent, loop, examples))
         count += len(examples)
     loop.close()
     return out, (time.perf_counter() - began) / max(count, 1)
@@ -181,14 +180,10 @@ def _train_fold(train: Sequence[Example], blocks: List[dict], folder: Path, name
             yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True, sort_keys=False),
             encoding="utf-8",
         )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "RASA_CACHE_DIRECTORY": str(folder / "cache")}
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--nlu", str(data),
-               "--config", str(ROOT / "config.yml"), "--out", str(folder / "models"),
-               "--fixed-model-name", name]
     began = time.perf_counter()
-    with open(folder / f"{name}.log", "w") as log:
-        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    run_rasa(["train", "nlu", "--nlu", str(data), "--config", str(ROOT / "config.yml"),
+              "--out", str(folder / "models"), "--fixed-model-name", name],
+             cwd=ROOT, log=folder / f"{name}.log", RASA_CACHE_DIRECTORY=str(folder / "cache"))
     return folder / "models" / f"{name}.tar.gz", time.perf_counter() - began
 
 

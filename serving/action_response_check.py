@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, Dict
 
 from jsonschema import exceptions, validators
+from rasa.shared.constants import DOCS_BASE_URL
 
 ADVICE = (
     ". Failed to validate Action server response from API, make sure your response from the "
@@ -32,8 +33,6 @@ def _validator():
 
 def validate_action_result(self, result: Dict[str, Any]) -> bool:
     """Drop-in for RemoteAction._validate_action_result (same outcome, schema checked once)."""
-    from rasa.shared.constants import DOCS_BASE_URL
-
     error = exceptions.best_match(_validator().iter_errors(result))
     if error is not None:
         error.message += ADVICE.format(docs=DOCS_BASE_URL)
