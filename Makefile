@@ -19,13 +19,14 @@ MODEL := models/stadsloket.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	$(wildcard language/*.py service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings lock clean
+.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings purge-conversations lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
 	@echo "make test   set up if needed, train if needed, run every test"
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
+	@echo "make purge-conversations DAYS=30   delete conversations idle for more than DAYS days"
 	@echo "make bench   benchmarks: understanding, latency, throughput, footprint, next to stock rasa init (not in make test)"
 	@echo "make bench-profile   where the Rasa server spends a message's time (py-spy)"
 	@echo "make install | make web | make train | make clean | make lock"
@@ -104,6 +105,11 @@ agenda: $(INSTALLED)
 DAYS ?= 30
 purge-bookings: $(INSTALLED)
 	$(PYTHON) -m bookings purge --older-than-days "$(DAYS)"
+
+# Conversations live in var/conversations.sqlite3, or STADSLOKET_CONVERSATIONS_URL /
+# STADSLOKET_DATABASE_URL when set (serving/conversation_store.py).
+purge-conversations: $(INSTALLED)
+	$(PYTHON) -m serving.conversation_store purge --older-than-days "$(DAYS)"
 
 # Re-resolve requirements.in in a scratch venv and pin the result.
 lock:

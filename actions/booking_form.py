@@ -1,7 +1,7 @@
 """The booking form: which document, which counter, which day and hour, who, and a yes.
 
 Extraction decides whether a message answers the form (see form_behaviour); validation applies
-the rules of booking_rules and either keeps the value or says why not and offers alternatives.
+the rules of bookings.rules and either keeps the value or says why not and offers alternatives.
 Dates and hours are kept as "2026-12-08" and "09:15" once valid.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import booking_rules as rules
+from bookings import rules
 from actions import wording
 from actions.dutch_dates import read_day
 from actions.dutch_times import read_time
@@ -235,8 +235,13 @@ class ValidateBookingForm(StoppableForm, AppointmentTimeSlots, FormValidationAct
 
     # who ----------------------------------------------------------------------------------
     def extract_booking_name(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        """Free text that names no other topic, or, whatever intent the model gives it, what is
+        written as a full name ("Test Persoon" is not a wish to speak to a person)."""
+        text = message_text(tracker)
         if takes_free_text(tracker, "booking_name"):
-            return {"booking_name": message_text(tracker)}
+            return {"booking_name": text}
+        if requested(tracker) == "booking_name" and not wants_to_stop(tracker) and rules.looks_like_full_name(text):
+            return {"booking_name": text}
         return {}
 
     def validate_booking_name(

@@ -5,7 +5,6 @@ booking store, never in the conversation afterwards.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any, Dict, List, Text
 
@@ -13,9 +12,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking_rules as rules
+from bookings import rules
 from actions.booking_form import say_unavailable
-from actions.form_behaviour import OUTCOME_SLOT, booking_store, forget_everything
+from actions.form_behaviour import OUTCOME_SLOT, booking_store, forget_everything, tell
 from actions.texts import render, say
 from bookings.store import SlotFull, StoreUnavailable, idempotency_key
 from service_catalogue import load_catalogue, schedule
@@ -46,27 +45,39 @@ class ActionFinishBooking(Action):
         return forget_everything()
 
     def _book(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-        """Stores the booking; on a slot taken in the meantime, asks for another hour."""
+        """Stores the booking; on a slot taken in the meantime, asks for another hour.
+
+        Every rule is checked again first: the slots may come from anywhere (a forged call to
+        the action server sets them all by hand), so what the form validated is not trusted."""
         catalogue = load_catalogue()
-        product = catalogue.product(tracker.get_slot("booking_product"))
-        counter = catalogue.counter(tracker.get_slot("booking_counter"))
-        day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-        start = dt.time.fromisoformat(tracker.get_slot("booking_time"))
-        contact = tracker.get_slot("booking_contact")
+        now = schedule.now(catalogue)
+        checked = rules.check_booking(catalogue, tracker.current_slot_values(), now)
+        if not checked.accepted:
+            logger.warning("booking refused at the last check: %s", checked.values.get("reason_key"))
+            tell(dispatcher, checked)
+            return []
+        wanted: rules.Appointment = checked.value
+        product, counter = catalogue.products[wanted.product], catalogue.counters[wanted.counter]
         try:
             booking = booking_store().book(
                 product=product.id,
                 counter=counter.id,
-                day=day,
-                start=start,
-                name=tracker.get_slot("booking_name"),
-                contact=contact,
+                day=wanted.day,
+                start=wanted.start,
+                name=wanted.name,
+                contact=wanted.contact,
                 capacity=counter.desks,
-                idempotency_key=idempotency_key(tracker.sender_id, product.id, counter.id, day, start),
+                idempotency_key=idempotency_key(
+                    tracker.sender_id, product.id, counter.id, wanted.day, wanted.start
+                ),
             )
         except SlotFull:
-            today = schedule.today(catalogue)
-            say(dispatcher, "slot_just_taken", time=rules.time_label(start), day=rules.day_label(day, today))
+            say(
+                dispatcher,
+                "slot_just_taken",
+                time=rules.time_label(wanted.start),
+                day=rules.day_label(wanted.day, now.date()),
+            )
             return [
                 SlotSet("booking_time", None),
                 SlotSet("booking_confirmed", None),
@@ -81,9 +92,9 @@ class ActionFinishBooking(Action):
             "booking_made",
             product=product.name,
             counter_name=counter.name,
-            day=rules.day_label(day, schedule.today(catalogue)),
-            time=rules.time_label(start),
+            day=rules.day_label(wanted.day, now.date()),
+            time=rules.time_label(wanted.start),
             code=booking.code,
-            contact_kind=render(rules.contact_kind(contact)),
+            contact_kind=render(rules.contact_kind(wanted.contact)),
         )
         return []

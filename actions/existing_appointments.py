@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import booking_rules as rules
+from bookings import rules
 from actions.booking_form import AppointmentTimeSlots, say_unavailable, yes_no_buttons
 from actions.form_behaviour import (
     OUTCOME_SLOT,
@@ -237,8 +237,18 @@ class ActionFinishLookup(Action):
             if not confirmed:
                 say(dispatcher, "lookup_kept")
                 return []
-            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-            start = dt.time.fromisoformat(tracker.get_slot("booking_time"))
+            # Checked again whatever the slots say: they may have been set by hand.
+            checked = rules.check_appointment_time(
+                catalogue,
+                booking.counter,
+                tracker.get_slot("booking_date"),
+                tracker.get_slot("booking_time"),
+                schedule.now(catalogue),
+            )
+            if not checked.accepted:
+                tell(dispatcher, checked)
+                return []
+            _, day, start = checked.value
             counter = catalogue.counters[booking.counter]
             try:
                 moved = booking_store().reschedule(code, contact, day, start, counter.desks)

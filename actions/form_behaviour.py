@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_rules import Verdict
+from bookings.rules import Verdict
 from actions.texts import render
 from bookings.contact_details import read_contact
 from bookings.reference_codes import looks_like_code

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 import yaml
-from rasa_sdk.executor import CollectingDispatcher
+
+if TYPE_CHECKING:  # rendering needs no Rasa: bookings.rules and the Rasa server render too
+    from rasa_sdk.executor import CollectingDispatcher
 
 TEXTS_FILE = Path(__file__).with_name("texts.nl.yml")
 
@@ -26,7 +28,7 @@ def render(key: str, **values: Any) -> str:
 
 
 def say(
-    dispatcher: CollectingDispatcher,
+    dispatcher: "CollectingDispatcher",
     key: str,
     buttons: Optional[List[Dict[str, str]]] = None,
     **values: Any,
@@ -40,7 +42,7 @@ def appointment_note(catalogue, day) -> str:
     return " " + render("appointment_note") if measures.appointment_only and measures.covers(day) else ""
 
 
-def send(dispatcher: CollectingDispatcher, sentences: Iterable[Optional[str]]) -> None:
+def send(dispatcher: "CollectingDispatcher", sentences: Iterable[Optional[str]]) -> None:
     """One message made of several rendered sentences; nothing when there are none."""
     text = " ".join(s for s in sentences if s)
     if text:

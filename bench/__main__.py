@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         with phase(f"stadsloket: footprint, fresh start + {m} messages"):
             results["ours"]["footprint"] = footprint.run(
                 lambda: served_assistant(settings.workdir, "ours-footprint", with_proxy=False),
-                m, latency.OUR_MIX, c, "fp")
+                m, latency.OUR_MIX, c, "fp", with_long_message=True)
         if with_baseline:
             with phase(f"stock assistant: footprint, fresh start + {m} messages"):
                 results["stock"]["footprint"] = footprint.run(

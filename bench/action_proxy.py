@@ -41,9 +41,10 @@ def make_app(target: str) -> web.Application:
         body = await request.read()  # decompressed by aiohttp if Rasa compressed it
         started = time.time()
         start = time.perf_counter()
-        async with app["session"].post(
-            f"{target}/webhook", data=body, headers={"Content-Type": "application/json"}
-        ) as response:
+        headers = {"Content-Type": "application/json"}
+        if "Authorization" in request.headers:  # the action server's shared secret, passed on
+            headers["Authorization"] = request.headers["Authorization"]
+        async with app["session"].post(f"{target}/webhook", data=body, headers=headers) as response:
             payload = await response.read()
             status = response.status
         seconds = time.perf_counter() - start

@@ -12,10 +12,33 @@ import asyncio
 import time
 from typing import Callable, ContextManager, Dict, List, Sequence
 
-from bench.client import AsyncCitizenClient
+from bench.client import AsyncCitizenClient, say
 from bench.servers import Served
 
 SAMPLES = 10
+LONG_MESSAGE_CHARS = 200_000
+LONG_MESSAGE_QUESTION = "Wanneer is het loket in Berendrecht open? "
+
+
+def long_message(served: Served) -> dict:
+    """One message of 200,000 characters (a question pasted over and over, as in the incident
+    that took the server down): the Rasa server's memory before and after, and its answer.
+    Only for our assistant, whose guard refuses it before NLU; the stock one would try to
+    featurize it and grow by many gigabytes."""
+    text = (LONG_MESSAGE_QUESTION * (LONG_MESSAGE_CHARS // len(LONG_MESSAGE_QUESTION) + 1))[:LONG_MESSAGE_CHARS]
+    before = served.servers["rasa"].rss_kb()
+    began = time.perf_counter()
+    reply = say(served.url, "fp-long-message", text, timeout=600)
+    seconds = time.perf_counter() - began
+    after = served.servers["rasa"].rss_kb()
+    return {
+        "characters": LONG_MESSAGE_CHARS,
+        "rasa_rss_before_mb": round(before / 1024, 1),
+        "rasa_rss_after_mb": round(after / 1024, 1),
+        "rasa_peak_rss_mb": round(served.servers["rasa"].peak_rss_kb() / 1024, 1),
+        "reply_seconds": round(seconds, 3),
+        "reply": reply.text if reply.error is None else f"error: {reply.error}",
+    }
 
 
 async def _send(served: Served, messages: int, mix: Sequence[str], concurrency: int, label: str,
@@ -43,7 +66,7 @@ async def _send(served: Served, messages: int, mix: Sequence[str], concurrency: 
 
 
 def run(start: Callable[[], ContextManager[Served]], messages: int, mix: Sequence[str],
-        concurrency: int, label: str) -> dict:
+        concurrency: int, label: str, with_long_message: bool = False) -> dict:
     with start() as served:
         after_start = served.rss_kb()
         samples = [{"messages": 0, **after_start}]
@@ -54,6 +77,7 @@ def run(start: Callable[[], ContextManager[Served]], messages: int, mix: Sequenc
         after = served.rss_kb()
         peak = {name: server.peak_rss_kb() for name, server in served.servers.items()}
         startup = dict(served.startup)
+        long = long_message(served) if with_long_message else None
 
     def mb(kb: int) -> float:
         return round(kb / 1024, 1)
@@ -89,4 +113,5 @@ def run(start: Callable[[], ContextManager[Served]], messages: int, mix: Sequenc
         "messages_seconds": round(seconds, 1),
         "memory": memory,
         "rss_samples_kb": samples,
+        **({"long_message": long} if long else {}),
     }

@@ -104,6 +104,10 @@ ROWS = [
     ("RSS after the footprint messages, all servers",
      ("footprint", "memory", "total", "rss_after_messages_mb"), "MB"),
     ("RSS growth, all servers", ("footprint", "memory", "total", "growth_percent"), "%"),
+    ("rasa RSS before a 200,000-character message",
+     ("footprint", "long_message", "rasa_rss_before_mb"), "MB"),
+    ("rasa RSS after a 200,000-character message",
+     ("footprint", "long_message", "rasa_rss_after_mb"), "MB"),
 ]
 
 

@@ -1,8 +1,10 @@
 """Starting and stopping the served assistants the bench measures.
 
-Ours is started as scripts/serve.sh starts it (`rasa run actions` + `python -m serving run` with
-the project's credentials.yml: REST and socket.io), but on free ports and with a throw-away bookings
-file, so a bench never touches var/bookings.sqlite3 nor a running `make run`. The baseline is
+Ours is started as scripts/serve.sh starts it (`python -m serving.action_server` behind a shared
+secret + `python -m serving run` with the project's credentials.yml: REST and socket.io, and
+conversations in a SQL tracker store), but on free ports and with throw-away bookings and
+conversations files, so a bench never touches var/ nor a running `make run`. Rate limits are
+switched off: every bench client comes from 127.0.0.1 and sends far more than one citizen would. The baseline is
 the stock `rasa init` assistant served by the same installation. Every process runs in its own
 process group and is stopped in a `finally`, so an error or Ctrl-C leaves nothing behind.
 """
@@ -24,6 +26,9 @@ from typing import Dict, Iterator, List, Optional
 
 from bench import ROOT
 from bench.client import say
+from serving.action_server import TOKEN_ENV
+from serving.launch import action_server_command, endpoints_yaml, new_token
+from serving.rate_limits import ADDRESS_ENV as RATE_ADDRESS_ENV, SENDER_ENV as RATE_SENDER_ENV
 
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "stadsloket.tar.gz"
@@ -53,11 +58,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+BENCH_TOKEN = new_token()
+
+
 def _server_env(**extra: str) -> Dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     # At DEBUG Rasa logs every slot value (names, contacts): keep INFO, as serve.sh does.
     env["LOG_LEVEL"] = "INFO"
-    env.pop("STADSLOKET_DATABASE_URL", None)
+    for variable in ("STADSLOKET_DATABASE_URL", "STADSLOKET_CONVERSATIONS_URL", "STADSLOKET_REDIS_URL"):
+        env.pop(variable, None)
+    env.update({TOKEN_ENV: BENCH_TOKEN, RATE_SENDER_ENV: "off", RATE_ADDRESS_ENV: "off"})
     env.update(extra)
     return env
 
@@ -227,6 +237,14 @@ def _first_answer(served: Served, probe: str, expect: str, health: Optional[str]
         time.sleep(POLL_SECONDS)
 
 
+def _endpoints(action_url: str, label: str, workers: int) -> str:
+    """The served endpoints; with several workers, conversations and locks on Redis instead."""
+    text = endpoints_yaml(action_url)
+    if workers > 1:
+        text = text[: text.index("tracker_store:")] + _redis_stores(label)
+    return text
+
+
 def _redis_stores(label: str) -> str:
     """Tracker and lock store on the machine's Redis (STADSLOKET_BENCH_REDIS, host:port)."""
     host, _, port = (os.environ.get("STADSLOKET_BENCH_REDIS") or "127.0.0.1:6379").partition(":")
@@ -263,8 +281,7 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool,
         action_port, rasa_port = free_port(), free_port()
         action_url = f"http://127.0.0.1:{action_port}"
         actions = Managed(
-            "action server",
-            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            "action server", action_server_command(action_port),
             ROOT, _server_env(STADSLOKET_BOOKINGS_FILE=str(bookings_file)), folder / "actions.log",
         )
         proxy_url = None
@@ -282,13 +299,14 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool,
             _wait_for_port(proxy_port, proxy)
             proxy_url = endpoint = f"http://127.0.0.1:{proxy_port}"
         endpoints = folder / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {endpoint}/webhook\n"
-                             + (_redis_stores(label) if workers > 1 else ""))
+        endpoints.write_text(_endpoints(endpoint, label, workers))
         rasa = Managed(
             "rasa",
             [*LAUNCHERS[launcher], "run", "--model", str(MODEL), "--port", str(rasa_port),
              "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-            ROOT, _server_env(SANIC_WORKERS=str(workers)), folder / "rasa.log",
+            ROOT, _server_env(SANIC_WORKERS=str(workers),
+                              STADSLOKET_CONVERSATIONS_FILE=str(bookings_dir / "conversations.sqlite3")),
+            folder / "rasa.log",
         )
         for server in (actions, rasa):  # together, as serve.sh does
             server.start()

@@ -27,7 +27,7 @@ from bench import summarise
 from bench.client import AsyncCitizenClient, Reply
 from bench.latency import drain_timings
 from bench.servers import Served
-from bookings import slot_plan
+from bookings import rules, slot_plan
 from bookings.reference_codes import ALPHABET
 from service_catalogue import load_catalogue, schedule
 
@@ -59,14 +59,14 @@ def plan_slots(count: int) -> List[Slot]:
     """`count` distinct bookable (counter, day, hour) from tomorrow on, counters taken in turn.
 
     Never today, whose hours pass during the run. Counters under a redirect or without open
-    days in the booking window drop out by themselves (slot_plan only returns open days).
+    days in the booking window drop out by themselves (rules.bookable_days only returns open days).
     """
     catalogue = load_catalogue()
     tomorrow = schedule.today(catalogue) + dt.timedelta(days=1)
     starts = slot_plan.slot_starts(catalogue)
     per_counter = []
     for counter in catalogue.counters.values():
-        days = slot_plan.bookable_days(catalogue, counter, tomorrow, catalogue.booking.horizon_days)
+        days = rules.bookable_days(catalogue, counter, tomorrow, catalogue.booking.horizon_days)
         # Hours vary fastest, so the first bookings spread over the day, not over the calendar.
         per_counter.append(
             [Slot(counter.id, counter.name, day, start) for day in days for start in starts]

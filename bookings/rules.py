@@ -1,8 +1,10 @@
-"""The rules a booking answer must obey, as pure functions the form validators call.
+"""The rules a booking must obey, as pure functions: the form validators call them on each
+answer, and the actions that write (book, move) call `check_booking` again on everything just
+before the store is changed, whatever the conversation's slots say.
 
 Each rule takes what the citizen said (already read by actions.dutch_dates) and returns a
-Verdict: the accepted slot value, or the wording key of a refusal with the alternatives to offer
-as buttons. Nothing here talks to Rasa, so every rule is tested with a fixed clock and a store.
+Verdict: the accepted value, or the wording key of a refusal with the alternatives to offer as
+buttons. Nothing here imports Rasa, so every rule is tested with a fixed clock and a store.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from actions import wording
 from actions.dutch_dates import DayReading
 from actions.dutch_times import TimeReading
+from actions.texts import render
 from bookings import slot_plan
 from bookings.contact_details import read_contact
 from service_catalogue import Catalogue, Counter, schedule
@@ -121,6 +124,13 @@ def choose_counter(catalogue: Catalogue, given: str, today: dt.date) -> Verdict:
 
 
 # --- day -------------------------------------------------------------------------------------
+
+
+def bookable_days(catalogue: Catalogue, counter: Counter, start: dt.date, count: int) -> List[dt.date]:
+    """The next `count` open days from `start`, inside today's booking window (room not checked)."""
+    first, last = slot_plan.booking_window(catalogue, schedule.today(catalogue))
+    found = [d for d in _days(max(start, first), last) if slot_plan.is_bookable_day(catalogue, counter, d)]
+    return found[: max(count, 0)]
 
 
 def days_with_room(
@@ -245,8 +255,6 @@ def in_part(start: dt.time, part: str) -> bool:
 
 
 def sessions_text(catalogue: Catalogue) -> str:
-    from actions.texts import render
-
     return wording.join(
         render("session_span", start=time_label(s.start), end=time_label(s.end))
         for s in catalogue.booking.sessions
@@ -311,6 +319,12 @@ def choose_name(text: str) -> Verdict:
     return Verdict(key="booking_name_invalid")
 
 
+def looks_like_full_name(text: str) -> bool:
+    """Two to four words, each starting with a capital, together a valid name: "An De Smet"."""
+    words = text.split()
+    return 2 <= len(words) <= 4 and all(w[0].isupper() for w in words) and choose_name(text).accepted
+
+
 def choose_contact(text: str) -> Verdict:
     contact = read_contact(text[:300])
     if contact:
@@ -320,3 +334,82 @@ def choose_contact(text: str) -> Verdict:
 
 def contact_kind(contact: str) -> str:
     return "contact_kind_email" if "@" in contact else "contact_kind_phone"
+
+
+# --- the whole booking, again, before it is written -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """What is written to the store once every rule holds (catalogue ids, parsed day and hour)."""
+
+    product: str
+    counter: str
+    day: dt.date
+    start: dt.time
+    name: Optional[str] = None
+    contact: Optional[str] = None
+
+
+def _parse_day(value: Any) -> Optional[dt.date]:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _parse_time(value: Any) -> Optional[dt.time]:
+    try:
+        start = dt.time.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return start if start is not None and start.second == 0 and start.microsecond == 0 else None
+
+
+def _refused(reason: str) -> Verdict:
+    return Verdict(key="booking_refused", values={"reason": render(reason), "reason_key": reason})
+
+
+def check_appointment_time(
+    catalogue: Catalogue, counter_id: Any, day_value: Any, start_value: Any, now: dt.datetime
+) -> Verdict:
+    """Counter, day and hour as the rules allow them, room aside: the store enforces capacity in
+    its own transaction, and a slot taken meanwhile gets its own answer there."""
+    counter = catalogue.counter(counter_id) if isinstance(counter_id, str) else None
+    if counter is None:
+        return _refused("refusal_counter")
+    day, start = _parse_day(day_value), _parse_time(start_value)
+    if day is None or start is None:
+        return _refused("refusal_moment")
+    if counter.redirect_on(day):
+        return _refused("refusal_counter_redirected")
+    first, last = slot_plan.booking_window(catalogue, now.date())
+    if not first <= day <= last:
+        return _refused("refusal_outside_window")
+    if not slot_plan.is_bookable_day(catalogue, counter, day):
+        return _refused("refusal_closed_day")
+    local = slot_plan.local_time(catalogue, now)
+    if start not in slot_plan.slot_starts(catalogue) or (day == local.date() and start <= local.time()):
+        return _refused("refusal_time")
+    return Verdict(value=(counter.id, day, start))
+
+
+def check_booking(catalogue: Catalogue, slots: Dict[str, Any], now: dt.datetime) -> Verdict:
+    """Every rule of a new booking, on the raw slot values: an Appointment, or why not."""
+    product = catalogue.product(slots.get("booking_product")) if isinstance(
+        slots.get("booking_product"), str) else None
+    if product is None:
+        return _refused("refusal_product")
+    moment = check_appointment_time(
+        catalogue, slots.get("booking_counter"), slots.get("booking_date"), slots.get("booking_time"), now
+    )
+    if not moment.accepted:
+        return moment
+    name = choose_name(str(slots.get("booking_name") or ""))
+    if not name.accepted:
+        return _refused("refusal_name")
+    contact = choose_contact(str(slots.get("booking_contact") or ""))
+    if not contact.accepted:
+        return _refused("refusal_contact")
+    counter_id, day, start = moment.value
+    return Verdict(value=Appointment(product.id, counter_id, day, start, name.value, contact.value))

@@ -6,8 +6,7 @@ the catalogue's opening rules, its booking sessions and what is already booked.
 from __future__ import annotations
 
 import datetime as dt
-from itertools import islice
-from typing import Dict, Iterator, List, Protocol, Tuple
+from typing import Dict, List, Protocol, Tuple
 from zoneinfo import ZoneInfo
 
 from service_catalogue import schedule
@@ -46,27 +45,7 @@ def is_bookable_day(catalogue: Catalogue, counter: Counter, day: dt.date) -> boo
     return schedule.status_on(catalogue, counter, day).is_open
 
 
-def _bookable_between(
-    catalogue: Catalogue, counter: Counter, first: dt.date, last: dt.date, step: dt.timedelta
-) -> Iterator[dt.date]:
-    """Bookable days from `first` towards `last` (inclusive), backwards when step < 0."""
-    day = first
-    while (day <= last) if step > dt.timedelta(0) else (day >= last):
-        if is_bookable_day(catalogue, counter, day):
-            yield day
-        day += step
-
-
-def bookable_days(
-    catalogue: Catalogue, counter: Counter, start: dt.date, count: int
-) -> List[dt.date]:
-    """The next `count` bookable days from `start`, never outside today's booking window."""
-    first, last = booking_window(catalogue, schedule.today(catalogue))
-    days = _bookable_between(catalogue, counter, max(start, first), last, ONE_DAY)
-    return list(islice(days, max(count, 0)))
-
-
-def _local(catalogue: Catalogue, now: dt.datetime) -> dt.datetime:
+def local_time(catalogue: Catalogue, now: dt.datetime) -> dt.datetime:
     # A naive `now` is taken to be local time already.
     return now.astimezone(ZoneInfo(catalogue.timezone)) if now.tzinfo else now
 
@@ -80,7 +59,7 @@ def free_slots(
     a caller cannot offer a slot the rules refuse.
     """
     counter = catalogue.counter(counter_id)
-    local = _local(catalogue, now)
+    local = local_time(catalogue, now)
     first, last = booking_window(catalogue, local.date())
     if counter is None or not first <= day <= last or not is_bookable_day(catalogue, counter, day):
         return []
@@ -90,27 +69,3 @@ def free_slots(
         for start in slot_starts(catalogue)
         if booked.get(start, 0) < counter.desks and (day > first or start > local.time())
     ]
-
-
-def nearest_bookable_days(
-    catalogue: Catalogue,
-    counter: Counter,
-    around_day: dt.date,
-    today: dt.date,
-    count: int = 3,
-) -> List[dt.date]:
-    """Alternatives for a refused day, sorted by date: the nearest later days, and earlier ones
-    only when the window has too few later ones.
-
-    A refused day in the past is replaced by today, one beyond the window by its last day, so
-    the proposals always lie inside the window. The refused day itself is never proposed.
-    """
-    first, last = booking_window(catalogue, today)
-    anchor = min(max(around_day, first), last)
-    # Inside the window the refused day is skipped; outside it, the anchor is a different day.
-    after_from = anchor + ONE_DAY if anchor == around_day else anchor
-    later = _bookable_between(catalogue, counter, after_from, last, ONE_DAY)
-    found = list(islice(later, max(count, 0)))
-    earlier = _bookable_between(catalogue, counter, anchor - ONE_DAY, first, -ONE_DAY)
-    found += islice(earlier, max(count - len(found), 0))
-    return sorted(found)

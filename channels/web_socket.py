@@ -1,18 +1,29 @@
-"""Rasa's socket.io channel for the web widget, accepting only the configured page origins.
+"""Rasa's socket.io channel for the web widget, locked down.
 
-Rasa 3.6 creates its socket.io server with the origin check switched off; this subclass sets
-the allowed origins from STADSLOKET_WEB_ORIGINS (comma-separated), by default the page that
-`make run` serves. Used in credentials as `channels.web_socket.WebSocketChannel`.
+- Only the configured page origins may connect (STADSLOKET_WEB_ORIGINS, comma-separated; by
+  default the page `make run` serves); Rasa 3.6 switches the origin check off.
+- A client may not choose whose conversation it joins: the session id is issued by the server,
+  or, when the widget brings back the one it was given (session persistence across reloads),
+  accepted only if it is a random UUID4. A message is taken only under the session id this
+  socket was confirmed, so a socket cannot post into another conversation either.
+- The client's address is passed to the message guard for the per-address rate limit.
+
+Used in credentials as `channels.web_socket.WebSocketChannel`.
 """
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any, Awaitable, Callable, List, Text
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from serving.message_guard import CLIENT_ADDRESS
+
+log = logging.getLogger(__name__)
 ORIGINS_ENV = "STADSLOKET_WEB_ORIGINS"
 DEFAULT_ORIGINS = "http://localhost:8080,http://127.0.0.1:8080"
 
@@ -22,12 +33,83 @@ def allowed_origins() -> List[str]:
     return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
 
 
+def is_random_session_id(value: Any) -> bool:
+    """A UUID4 as hex or in its dashed form: random, so nobody can name someone else's."""
+    if not isinstance(value, str) or len(value) not in (32, 36):
+        return False
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return False
+    return parsed.version == 4 and parsed.variant == uuid.RFC_4122 and value.lower() in (parsed.hex, str(parsed))
+
+
+def session_id_for(requested: Any) -> str:
+    return requested.lower() if is_random_session_id(requested) else uuid.uuid4().hex
+
+
+def _address(environ: Dict[str, Any]) -> Optional[str]:
+    request = environ.get("sanic.request")
+    if request is not None:
+        return request.remote_addr or request.ip or None
+    return environ.get("REMOTE_ADDR")
+
+
 class WebSocketChannel(SocketIOInput):
     @classmethod
     def name(cls) -> Text:
         return "socketio"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sessions: Dict[str, str] = {}  # socket id -> its confirmed session id
+        self.addresses: Dict[str, Optional[str]] = {}  # socket id -> client address
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
-        self.sio.eio.cors_allowed_origins = allowed_origins()
+        sio = self.sio
+        sio.eio.cors_allowed_origins = allowed_origins()
+        handlers = sio.handlers[self.namespace or "/"]
+        rasa_connect = handlers["connect"]
+        rasa_disconnect = handlers["disconnect"]
+        rasa_message = handlers[self.user_message_evt]
+
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            self.addresses[sid] = _address(environ)
+            return await rasa_connect(sid, environ, auth)
+
+        async def disconnect(sid: Text) -> None:
+            self.sessions.pop(sid, None)
+            self.addresses.pop(sid, None)
+            await rasa_disconnect(sid)
+
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = session_id_for(requested)
+            if requested and session_id != str(requested).lower():
+                log.info("socket.io session id chosen by the client refused; a new one issued")
+            self.sessions[sid] = session_id
+            if self.session_persistence:
+                sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                confirmed = self.sessions.get(sid)
+                if confirmed is None or data.get("session_id") != confirmed:
+                    log.info("socket.io message for a session this socket was not given: ignored")
+                    return
+            token = CLIENT_ADDRESS.set(self.addresses.get(sid))
+            try:
+                await rasa_message(sid, data)
+            finally:
+                CLIENT_ADDRESS.reset(token)
+
+        namespace = self.namespace or "/"
+        sio.on("connect", connect, namespace=namespace)
+        sio.on("disconnect", disconnect, namespace=namespace)
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         return blueprint

@@ -1,11 +1,17 @@
-"""`python -m serving run --model ... [rasa run options]`: Rasa's own command line, patched."""
+"""`python -m serving run --model ... [rasa run options]`: Rasa's own command line, with the
+project's server-side fixes and guards installed first."""
 import sys
 
-from serving import action_response_check
+from serving import install
 
 
 def main() -> None:
-    action_response_check.install()
+    from serving.http_guard import api_refusal
+
+    refusal = api_refusal(sys.argv[1:])
+    if refusal:
+        sys.exit(refusal)
+    install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -144,32 +144,53 @@ def wait_until_up(url: str, process: subprocess.Popen, log_file: Path, seconds: 
             time.sleep(0.3)
 
 
-class ActionServer:
-    """The real action server in its own process, on a bookings file of the test session."""
+# One secret per test run (kept in the environment: conftest can be imported under two names).
+ACTION_TOKEN = os.environ.setdefault("STADSLOKET_TEST_ACTION_TOKEN", "test-secret-" + uuid.uuid4().hex)
 
-    def __init__(self, bookings_file: Path, log_file: Path):
+
+class ActionServer:
+    """The real action server in its own process, as served: on loopback, behind the shared
+    secret, on a bookings file of the test session."""
+
+    def __init__(self, bookings_file: Path, log_file: Path, env: Optional[Dict[str, str]] = None):
+        from serving.action_server import TOKEN_ENV
+
         self.port = free_port()
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "STADSLOKET_BOOKINGS_FILE": str(bookings_file),
+            TOKEN_ENV: ACTION_TOKEN,
+            **(env or {}),
         }
-        self.env.pop("STADSLOKET_DATABASE_URL", None)
+        if not (env or {}).get("STADSLOKET_DATABASE_URL"):
+            self.env.pop("STADSLOKET_DATABASE_URL", None)
         self.log_file = log_file
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
     def start(self) -> None:
+        from serving.launch import action_server_command
+
         log = open(self.log_file, "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            action_server_command(self.port), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until_up(f"{self.url}/health", self.process, self.log_file, seconds=60)
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def action_endpoint(url: str):
+    from rasa.utils.endpoints import EndpointConfig
+
+    return EndpointConfig(url=f"{url}/webhook", headers={"Authorization": f"Bearer {ACTION_TOKEN}"})
 
 
 @pytest.fixture(scope="session")
@@ -185,9 +206,8 @@ def action_server(tmp_path_factory):
 def agent(loop, action_server):
     assert MODEL.exists(), f"{MODEL} is missing: run `make train` (make test does)"
     from rasa.core.agent import Agent
-    from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=f"{action_server.url}/webhook"))
+    return Agent.load(str(MODEL), action_endpoint=action_endpoint(action_server.url))
 
 
 class Conversation:
@@ -211,24 +231,52 @@ class Conversation:
 
 
 class RasaServer:
-    """`rasa run` as scripts/serve.sh starts it, on a free port, its output in a log file."""
+    """`python -m serving run` as scripts/serve.sh starts it, on a free port, with the served
+    endpoints (action server secret, conversations in a SQLite file of `folder` unless `env`
+    names another store), its output in a log file."""
 
-    def __init__(self, action_server: ActionServer, folder: Path, credentials: Path, env=None):
+    def __init__(self, action_server: ActionServer, folder: Path, credentials: Path, env=None,
+                 memory_limit_bytes: Optional[int] = None):
+        from serving.action_server import TOKEN_ENV
+        from serving.launch import endpoints_yaml
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_file = folder / "rasa.log"
-        endpoints = folder / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {action_server.url}/webhook\n")
-        with open(self.log_file, "w") as log:
+        self.endpoints = folder / "endpoints.yml"
+        self.endpoints.write_text(endpoints_yaml(action_server.url))
+        self.credentials = credentials
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            TOKEN_ENV: ACTION_TOKEN,
+            "STADSLOKET_CONVERSATIONS_FILE": str(folder / "conversations.sqlite3"),
+            **(env or {}),
+        }
+        for variable in ("STADSLOKET_DATABASE_URL", "STADSLOKET_CONVERSATIONS_URL"):
+            if not (env or {}).get(variable):
+                self.env.pop(variable, None)
+        self.memory_limit_bytes = memory_limit_bytes
+        self.start()
+
+    def start(self) -> None:
+        with open(self.log_file, "a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "serving", "run", "--model", str(MODEL),
-                 "--port", str(self.port), "--endpoints", str(endpoints),
-                 "--credentials", str(credentials)],
-                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                stdout=log, stderr=subprocess.STDOUT,
+                 "--port", str(self.port), "--endpoints", str(self.endpoints),
+                 "--credentials", str(self.credentials)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         wait_until_up(f"{self.url}/", self.process, self.log_file, seconds=180)
 
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)

@@ -17,7 +17,7 @@ from actions import wording
 from bookings.reference_codes import ALPHABET
 from bookings.store import BookingStore
 from service_catalogue import load_catalogue, schedule
-from tests.conftest import MODEL, ROOT, Conversation, RasaServer
+from tests.conftest import MODEL, ROOT, Conversation, RasaServer, action_endpoint
 
 pytestmark = pytest.mark.model
 
@@ -193,13 +193,12 @@ def test_look_up_cancel_and_reschedule_from_other_conversations(chat, store):
 
 def test_a_booking_survives_a_restart_of_both_servers(chat, action_server, loop, store):
     from rasa.core.agent import Agent
-    from rasa.utils.endpoints import EndpointConfig
 
     day = open_days("wilrijk")[0]
     code = book(chat, day, "9u", counter="Wilrijk")
     action_server.stop()
     action_server.start()
-    fresh = Agent.load(str(MODEL), action_endpoint=EndpointConfig(url=f"{action_server.url}/webhook"))
+    fresh = Agent.load(str(MODEL), action_endpoint=action_endpoint(action_server.url))
     c = Conversation(fresh, loop)
     c.say("ik wil mijn afspraak bekijken")
     c.say(code)

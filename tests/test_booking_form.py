@@ -402,6 +402,19 @@ def test_no_is_an_answer_where_yes_or_no_was_asked(clock, agenda):
     assert slots_set(stop)["form_outcome"] == "stopped"
 
 
+@pytest.mark.parametrize("name, intent", [("Test Persoon", "human_handoff"), ("An De Smet", "ask_contact"),
+                                          ("Mehmet Yılmaz", "greet")])
+def test_a_full_name_is_a_name_whatever_intent_the_model_gives_it(clock, agenda, name, intent):
+    answer = validate(name, intent=intent, requested="booking_name", slots=DAY_CHOSEN)
+    assert slots_set(answer)["booking_name"] == name
+
+
+@pytest.mark.parametrize("text", ["ik wil een Persoon spreken", "Wanneer Open?", "Medewerker", "Laat Maar"])
+def test_other_capitalised_words_are_not_taken_for_a_name(clock, agenda, text):
+    answer = validate(text, intent="human_handoff", requested="booking_name", slots=DAY_CHOSEN)
+    assert "booking_name" not in slots_set(answer)
+
+
 def test_an_appointment_wish_is_not_taken_for_a_name(clock, agenda):
     answer = validate("ik wil een afspraak maken", intent="book_appointment", requested="booking_name", slots=DAY_CHOSEN)
     assert "booking_name" not in slots_set(answer)

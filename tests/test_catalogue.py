@@ -165,9 +165,10 @@ def test_a_bad_catalogue_stops_the_action_server_at_start_up(raw, tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
     result = subprocess.run(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "0"],
+        [sys.executable, "-m", "serving.action_server", "--actions", "actions", "--port", "0"],
         cwd=root,
-        env={**os.environ, "STADSLOKET_CATALOGUE": str(path), "PYTHONPATH": str(root)},
+        env={**os.environ, "STADSLOKET_CATALOGUE": str(path), "PYTHONPATH": str(root),
+             "STADSLOKET_ACTION_TOKEN": "a-test-secret-of-some-length"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -27,6 +27,7 @@ ALL_CHANNELS = {
     "TWILIO_ACCOUNT_SID": "AC0000000000",
     "TWILIO_AUTH_TOKEN": "twilio-token",
     "TWILIO_NUMBER": "+3231234567",
+    "TWILIO_WEBHOOK_URL": "https://example.org/webhooks/twilio/webhook",
 }
 
 
@@ -66,7 +67,8 @@ def test_offered_options_are_per_sender_used_once_and_bounded():
 
 
 def test_twilio_sends_numbered_options_and_understands_the_number():
-    channel = NumberedTwilioInput("AC0000000000", "token", "+3231234567")
+    channel = NumberedTwilioInput("AC0000000000", "token", "+3231234567",
+                                  webhook_url="https://example.org/webhooks/twilio/webhook")
     output = channel.get_output_channel()
     sent = []
 
@@ -85,7 +87,7 @@ def test_telegram_gets_plain_text_and_plain_button_titles():
     from channels.telegram_plain import PlainTextTelegramInput
 
     channel = PlainTextTelegramInput("123456:TEST-TOKEN", "stadsloket_bot", "https://example.org/hook")
-    with mock.patch("rasa.core.channels.telegram.TelegramOutput.set_webhook", new=mock.AsyncMock()):
+    with mock.patch("channels.telegram_plain.register_webhook", new=mock.AsyncMock()):
         output = channel.get_output_channel()
     sent = []
 
@@ -111,7 +113,7 @@ def _routes(environment, monkeypatch, tmp_path):
     credentials.write_text(text)
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
-    with mock.patch("rasa.core.channels.telegram.TelegramOutput.set_webhook", new=mock.AsyncMock()):
+    with mock.patch("channels.telegram_plain.register_webhook", new=mock.AsyncMock()):
         channels = run.create_http_input_channels(None, str(credentials))
         app = run.configure_app(channels, enable_api=False)
     return enabled, sorted(c.name() for c in channels), {r.path for r in app.router.routes}
@@ -124,6 +126,7 @@ def test_every_channel_is_served_when_its_variables_are_set(monkeypatch, tmp_pat
     for path in ("webhooks/rest/webhook", "socket.io", "webhooks/telegram/webhook",
                  "webhooks/facebook/webhook", "webhooks/twilio/webhook"):
         assert path in routes
+    assert "webhooks/telegram/set_webhook" not in routes
 
 
 def test_only_rest_and_socket_io_without_variables(monkeypatch, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, Optional
 
-from bookings import slot_plan
+from bookings import rules, slot_plan
 from service_catalogue import schedule
 
 T = dt.time
@@ -52,7 +52,7 @@ def test_window_ends_at_the_horizon(catalogue, clock):
     first, last = slot_plan.booking_window(catalogue, THURSDAY)
     assert first == THURSDAY
     assert last == THURSDAY + dt.timedelta(days=catalogue.booking.horizon_days)
-    bookable = slot_plan.bookable_days(catalogue, catalogue.counter("berchem"), THURSDAY, 1000)
+    bookable = rules.bookable_days(catalogue, catalogue.counter("berchem"), THURSDAY, 1000)
     assert bookable[0] == THURSDAY and bookable[-1] <= last
     assert bookable[-1] > last - dt.timedelta(days=4)  # it runs up to the end, not short of it
     now = schedule.now(catalogue)
@@ -61,7 +61,7 @@ def test_window_ends_at_the_horizon(catalogue, clock):
 
 def test_bookable_days_start_no_earlier_than_today(catalogue, clock):
     berchem = catalogue.counter("berchem")
-    found = slot_plan.bookable_days(catalogue, berchem, THURSDAY - 10 * ONE_DAY, 3)
+    found = rules.bookable_days(catalogue, berchem, THURSDAY - 10 * ONE_DAY, 3)
     assert found == [THURSDAY, dt.date(2026, 11, 27), dt.date(2026, 11, 30)]
 
 
@@ -88,7 +88,7 @@ def test_berendrecht_alternates_tuesday_and_wednesday_by_iso_week(catalogue, clo
         even = tuesday.isocalendar()[1] % 2 == 0
         assert open_days == (rule.even if even else rule.odd), tuesday
     # ISO week 49 is odd (Wednesday 2 December), week 50 even (Tuesday 8 December).
-    assert slot_plan.bookable_days(catalogue, berendrecht, THURSDAY, 3) == [
+    assert rules.bookable_days(catalogue, berendrecht, THURSDAY, 3) == [
         dt.date(2026, 12, 2),
         dt.date(2026, 12, 8),
         dt.date(2026, 12, 16),
@@ -99,7 +99,7 @@ def test_linkeroever_is_never_bookable(catalogue, clock):
     linkeroever = catalogue.counter("linkeroever")
     first, last = slot_plan.booking_window(catalogue, THURSDAY)
     assert not any(slot_plan.is_bookable_day(catalogue, linkeroever, d) for d in days(first, last))
-    assert slot_plan.bookable_days(catalogue, linkeroever, THURSDAY, 3) == []
+    assert rules.bookable_days(catalogue, linkeroever, THURSDAY, 3) == []
     monday, now = dt.date(2026, 11, 30), schedule.now(catalogue)
     assert slot_plan.free_slots(catalogue, FakeStore(), "linkeroever", monday, now) == []
 
@@ -109,7 +109,7 @@ def test_a_holiday_is_not_bookable(catalogue, clock):
     for counter in catalogue.counters.values():
         assert not slot_plan.is_bookable_day(catalogue, counter, christmas)
     berchem = catalogue.counter("berchem")
-    around = slot_plan.bookable_days(catalogue, berchem, christmas - 3 * ONE_DAY, 5)
+    around = rules.bookable_days(catalogue, berchem, christmas - 3 * ONE_DAY, 5)
     assert christmas not in around and len(around) == 5
 
 
@@ -153,50 +153,60 @@ def test_unknown_counter_has_no_slots(catalogue, clock):
     assert slot_plan.free_slots(catalogue, FakeStore(), "nergens", friday, now) == []
 
 
-def test_nearest_days_prefer_later_days(catalogue):
+def _open_days(catalogue, counter, first, last):
+    return [d for d in days(first, last) if slot_plan.is_bookable_day(catalogue, counter, d)]
+
+
+def _nearest(catalogue, counter, around):
+    return rules.nearest_days_with_room(catalogue, FakeStore(), counter, around, schedule.now(catalogue))
+
+
+def test_nearest_days_are_the_closest_open_days_later_first_on_a_tie(catalogue, clock):
     berchem = catalogue.counter("berchem")
-    christmas = dt.date(2026, 12, 25)
-    assert slot_plan.nearest_bookable_days(catalogue, berchem, christmas, THURSDAY) == [
-        dt.date(2026, 12, 28),
-        dt.date(2026, 12, 29),
-        dt.date(2026, 12, 30),
+    christmas = dt.date(2026, 12, 25)  # Friday; Thursday 24 and Monday 28 are both open
+    proposals = _nearest(catalogue, berchem, christmas)
+    assert christmas not in proposals and proposals == sorted(proposals)
+    assert proposals == [dt.date(2026, 12, 23), dt.date(2026, 12, 24), dt.date(2026, 12, 28)]
+    wednesday = dt.date(2026, 12, 2)  # open: its neighbours Tuesday and Thursday tie, later first
+    assert _nearest(catalogue, berchem, wednesday) == [
+        dt.date(2026, 12, 1), dt.date(2026, 12, 3), dt.date(2026, 12, 4)
     ]
     berendrecht = catalogue.counter("berendrecht")
     tuesday = dt.date(2026, 12, 1)  # odd week: Berendrecht opens on Wednesday
-    assert slot_plan.nearest_bookable_days(catalogue, berendrecht, tuesday, THURSDAY, count=2) == [
-        dt.date(2026, 12, 2),
-        dt.date(2026, 12, 8),
-    ]
+    proposals = _nearest(catalogue, berendrecht, tuesday)
+    assert proposals[0] == dt.date(2026, 12, 2)
+    assert all(slot_plan.is_bookable_day(catalogue, berendrecht, d) for d in proposals)
 
 
-def test_nearest_days_for_a_past_day_start_today(catalogue):
+def test_nearest_days_for_a_past_day_start_today(catalogue, clock):
     berchem = catalogue.counter("berchem")
-    assert slot_plan.nearest_bookable_days(catalogue, berchem, dt.date(2026, 11, 1), THURSDAY) == [
+    assert _nearest(catalogue, berchem, dt.date(2026, 11, 1)) == [
         THURSDAY,
         dt.date(2026, 11, 27),
         dt.date(2026, 11, 30),
     ]
 
 
-def test_nearest_days_beyond_the_window_end_at_its_last_days(catalogue):
+def test_nearest_days_beyond_the_window_are_its_last_days(catalogue, clock):
     berchem = catalogue.counter("berchem")
     first, last = slot_plan.booking_window(catalogue, THURSDAY)
-    proposals = slot_plan.nearest_bookable_days(catalogue, berchem, dt.date(2027, 6, 1), THURSDAY)
-    open_days = [d for d in days(first, last) if slot_plan.is_bookable_day(catalogue, berchem, d)]
-    assert proposals == open_days[-3:]
-    assert proposals[-1] <= last
+    proposals = _nearest(catalogue, berchem, dt.date(2027, 6, 1))
+    assert proposals == _open_days(catalogue, berchem, first, last)[-3:]
 
 
-def test_nearest_days_fill_up_with_earlier_days_near_the_end(catalogue):
-    berchem = catalogue.counter("berchem")
-    first, last = slot_plan.booking_window(catalogue, THURSDAY)
-    open_days = [d for d in days(first, last) if slot_plan.is_bookable_day(catalogue, berchem, d)]
-    refused = open_days[-2]
-    proposals = slot_plan.nearest_bookable_days(catalogue, berchem, refused, THURSDAY)
-    assert refused not in proposals
-    assert proposals == [open_days[-4], open_days[-3], open_days[-1]]
-
-
-def test_nearest_days_never_for_a_redirected_counter(catalogue):
+def test_nearest_days_never_for_a_redirected_counter(catalogue, clock):
     linkeroever = catalogue.counter("linkeroever")
-    assert slot_plan.nearest_bookable_days(catalogue, linkeroever, THURSDAY, THURSDAY) == []
+    assert _nearest(catalogue, linkeroever, THURSDAY) == []
+
+
+def test_the_booking_rules_need_no_rasa():
+    """bookings.rules is plain Python: the validators and the writing actions share it, and
+    anything else (a staff tool, a worker) can use it without Rasa."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bookings.rules; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'rasa', 'rasa_sdk', 'sanic'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,160 @@
+"""Every channel's messages pass here before NLU, locking and storage (Agent.handle_message).
+
+- A message longer than STADSLOKET_MAX_MESSAGE_CHARS (default 1,000) gets a short Dutch answer
+  and goes no further: it is never featurized (DIET's memory grows with the square of the
+  length), locked or stored. Control characters are removed (PostgreSQL refuses NUL), an
+  over-long sender id is refused and oversized metadata dropped.
+- Rate limits per sender and per client address (serving.rate_limits); the address is known for
+  the REST channel and socket.io, whose clients are citizens' browsers (set in CLIENT_ADDRESS by
+  serving.http_guard and channels.web_socket). Messaging platforms post from their own servers,
+  so their messages are limited per sender only.
+- A delivery the channel already handed over (same platform delivery id: Telegram update,
+  Twilio message, Messenger body) is handled once: platforms retry.
+- Faults become a Dutch answer with the contact centre instead of silence: the action server
+  down or hanging, the conversations database unreachable, anything else unexpected.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import traceback
+from typing import Any, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from serving.action_calls import ActionServerUnavailable
+from serving.conversation_store import ConversationStoreUnavailable
+from serving.rate_limits import Decision, RateLimits
+from serving.replies import server_reply
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS_ENV = "STADSLOKET_MAX_MESSAGE_CHARS"
+DEFAULT_MAX_CHARS = 1000
+MAX_SENDER_CHARS = 128
+MAX_METADATA_BYTES = 4096
+DELIVERY_KEY = "delivery_id"
+DELIVERY_SECONDS = 24 * 3600
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+CLIENT_ADDRESS: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar(
+    "client_address", default=None
+)
+
+
+def max_chars() -> int:
+    return int(os.environ.get(MAX_CHARS_ENV) or DEFAULT_MAX_CHARS)
+
+
+def _where(error: BaseException) -> str:
+    """Type and place of an error, without its message (which may quote what a citizen typed)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}{place}"
+
+
+class MessageGuard:
+    def __init__(self, limits: RateLimits, limit_chars: int):
+        self.limits = limits
+        self.limit_chars = limit_chars
+
+    @classmethod
+    def from_environment(cls) -> "MessageGuard":
+        return cls(RateLimits.from_environment(), max_chars())
+
+    async def handle(self, handle_message, agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+        text = message.text
+        if text is not None and len(text) > self.limit_chars:
+            log.warning("message of %d characters refused (limit %d)", len(text), self.limit_chars)
+            return await self._reply(message, "message_too_long", max_chars=self.limit_chars)
+        if len(str(message.sender_id)) > MAX_SENDER_CHARS:
+            log.warning("message with a sender id of %d characters refused", len(str(message.sender_id)))
+            return await self._reply(message, "message_refused")
+        if text is not None:
+            message.text = _CONTROL.sub("", text)
+        self._trim_metadata(message)
+
+        for decision in (
+            await self.limits.check_address(CLIENT_ADDRESS.get()),
+            await self.limits.check_sender(str(message.sender_id)),
+        ):
+            if decision is Decision.REFUSED_FIRST:
+                log.warning("rate limit reached on channel %s", message.input_channel)
+                return await self._reply(message, "rate_limited")
+            if decision is Decision.REFUSED:
+                return self._collected(message)
+        if not await self._first_delivery(message):
+            log.info("repeated delivery on channel %s ignored", message.input_channel)
+            return self._collected(message)
+
+        try:
+            return await handle_message(agent, message)
+        except ActionServerUnavailable:
+            return await self._reply(message, "action_server_unavailable")
+        except ConversationStoreUnavailable:
+            return await self._reply(message, "conversation_store_unavailable")
+        except Exception as error:  # noqa: BLE001 - never silence towards the citizen
+            log.error("message could not be handled: %s", _where(error))
+            return await self._reply(message, "technical_problem")
+
+    @staticmethod
+    def _trim_metadata(message: UserMessage) -> None:
+        metadata = message.metadata
+        if not metadata:
+            return
+        try:
+            size = len(json.dumps(metadata, default=str))
+        except (TypeError, ValueError):
+            size = MAX_METADATA_BYTES + 1
+        if size > MAX_METADATA_BYTES:
+            delivery = metadata.get(DELIVERY_KEY) if isinstance(metadata, dict) else None
+            message.metadata = {DELIVERY_KEY: delivery} if isinstance(delivery, str) else {}
+
+    async def _first_delivery(self, message: UserMessage) -> bool:
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        delivery = metadata.get(DELIVERY_KEY)
+        if not isinstance(delivery, str) or not delivery:
+            return True
+        digest = hashlib.sha256(
+            json.dumps([message.input_channel, delivery, str(message.sender_id), message.text]).encode()
+        ).hexdigest()
+        return await self.limits.claim_once(f"delivery:{digest}", DELIVERY_SECONDS)
+
+    @staticmethod
+    def _collected(message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+        channel = message.output_channel
+        return channel.messages if isinstance(channel, CollectingOutputChannel) else None
+
+    async def _reply(self, message: UserMessage, key: str, **values: Any):
+        try:
+            await message.output_channel.send_response(
+                message.sender_id, {"text": server_reply(key, **values)}
+            )
+        except Exception as error:  # noqa: BLE001 - the channel itself failed; nothing more to do
+            log.error("could not send the '%s' answer: %s", key, _where(error))
+        return self._collected(message)
+
+
+def install(guard: Optional[MessageGuard] = None) -> MessageGuard:
+    """Wraps Agent.handle_message once per process; returns the guard in use."""
+    from rasa.core.agent import Agent
+
+    current = getattr(Agent.handle_message, "guard", None)
+    if current is not None and guard is None:
+        return current
+    original = getattr(Agent.handle_message, "unguarded", Agent.handle_message)
+    guard = guard or MessageGuard.from_environment()
+
+    @functools.wraps(original)
+    async def handle_message(self, message: UserMessage):
+        return await guard.handle(original, self, message)
+
+    handle_message.guard = guard
+    handle_message.unguarded = original
+    Agent.handle_message = handle_message
+    return guard
