@@ -16,8 +16,14 @@ INSTALLED := $(VENV)/.installed
 SPACY_PIPELINE := build/spacy/pipeline
 SPACY_INSTALLED := build/spacy/.installed
 MODEL := models/stadsloket.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-	$(wildcard language/*.py service_catalogue/*.py) service_catalogue/services.yml
+# What the trained model loads of language/ (config.yml's components and what they import;
+# tests/test_language.py checks this list). The Dutch reading and writing modules there that only
+# the actions use (dutch_dates, dutch_times, wording) do not retrain the model when they change.
+MODEL_LANGUAGE := $(addprefix language/,__init__.py catalogue_entity_extractor.py \
+	unknown_words_guard.py message_rules.py appointment_phrases.py lexicon.py term_matching.py \
+	colloquial_words.txt)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(MODEL_LANGUAGE) \
+	$(wildcard service_catalogue/*.py) service_catalogue/services.yml
 
 .PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings purge-conversations lock clean
 

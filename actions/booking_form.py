@@ -15,9 +15,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bookings import rules
-from actions import wording
-from actions.dutch_dates import read_day
-from actions.dutch_times import read_time
+from language import wording
+from language.dutch_dates import read_day
+from language.dutch_times import read_time
 from actions.form_behaviour import (
     OUTCOME_SLOT,
     AskAction,

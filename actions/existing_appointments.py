@@ -25,6 +25,7 @@ from actions.form_behaviour import (
     booking_store,
     forget_everything,
     is_question,
+    lost_the_code,
     message_text,
     requested,
     tell,
@@ -65,6 +66,12 @@ def describe(booking: Booking, today: dt.date) -> Dict[str, str]:
 class ValidateAppointmentLookupForm(StoppableForm, AppointmentTimeSlots, FormValidationAction):
     def name(self) -> Text:
         return "validate_appointment_lookup_form"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        """No code, no look-up: a citizen who lost it is sent on at once, never asked again."""
+        if requested(tracker) in (None, "lookup_code") and not tracker.get_slot("lookup_code") and lost_the_code(tracker):
+            return [SlotSet(OUTCOME_SLOT, "code_lost"), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -203,6 +210,9 @@ class ActionFinishLookup(Action):
         centre = catalogue.contact_centre
         if outcome == "stopped":
             say(dispatcher, "form_stopped")
+            return forget_everything()
+        if outcome == "code_lost":
+            say(dispatcher, "lookup_code_lost", centre=centre.name, phone=centre.phone)
             return forget_everything()
         if outcome == "not_found":
             say(dispatcher, "lookup_not_found", centre=centre.name, phone=centre.phone)

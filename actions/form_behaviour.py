@@ -20,6 +20,7 @@ from actions.texts import render
 from bookings.contact_details import read_contact
 from bookings.reference_codes import looks_like_code
 from bookings.store import BookingStore
+from language.appointment_phrases import says_code_lost, words
 
 # "nee", "laat maar", "toch niet" are deny; "tot ziens" ends a form as well. Cancelling is
 # stopping only while booking: in the look-up form it is what the citizen came to do.
@@ -101,8 +102,8 @@ def message_text(tracker: Tracker) -> str:
 def carries_a_change(tracker: Tracker) -> bool:
     """A value the forms understand: "nee, toch in Merksem" is a change, not a stop, and a
     reference code or an e-mail address is an answer, whatever intent the model gives it."""
-    from actions.dutch_dates import read_day
-    from actions.dutch_times import read_time
+    from language.dutch_dates import read_day
+    from language.dutch_times import read_time
     from service_catalogue import load_catalogue, schedule
 
     text = message_text(tracker)
@@ -116,9 +117,38 @@ def carries_a_change(tracker: Tracker) -> bool:
     )
 
 
+# A stop phrase may open a longer message ("laat maar, ik bel wel naar de stad"), and some ways of
+# giving up are whole sentences of their own. Neither names a counter, a day or a person.
+STOP_OPENINGS = tuple(sorted(STOP_PHRASES | {"nee laat maar", "och laat maar", "ach laat maar",
+                                             "laat zitten", "och laat zitten", "nee bedankt"}, key=len, reverse=True))
+_GIVING_UP = re.compile(
+    r"\b(ik stop (er ?mee|ermee)|ik (wil|ga) stoppen|vergeet (het|dat|die afspraak)( maar)?|"
+    r"ik doe (het|dat) (later|straks|een andere keer|morgen)( wel)?|"
+    r"(een )?andere keer( wel)?\b.{0,20}$|ik (heb|had) me bedacht|ik bedenk me|"
+    r"ik zie er van af|ik zie ervan af|ik regel (het|dat) (zelf|later|wel)|"
+    r"ik bel (wel|zelf)|hoeft niet meer|niet meer nodig)"
+)
+MAX_STOP_WORDS = 16
+_words = words
+
+
 def said_stop(tracker: Tracker) -> bool:
-    words = re.sub(r"[^\w\s]", " ", message_text(tracker).lower()).split()
-    return " ".join(words) in STOP_PHRASES
+    """A stop phrase on its own, a stop phrase opening the message, or a sentence of giving up."""
+    words = _words(message_text(tracker))
+    if not words or len(words) > MAX_STOP_WORDS:
+        return False
+    joined = " ".join(words)
+    if joined in STOP_PHRASES:
+        return True
+    longer = any(joined.startswith(opening + " ") for opening in STOP_OPENINGS) or _GIVING_UP.search(joined)
+    # "laat maar, toch liever in Merksem" changes the booking; it does not stop it.
+    return bool(longer) and not carries_a_change(tracker)
+
+
+def lost_the_code(tracker: Tracker) -> bool:
+    """The citizen has no reference code to give (and gives none in this message)."""
+    text = message_text(tracker)
+    return not looks_like_code(text) and says_code_lost(text, requested(tracker) == "lookup_code")
 
 
 def wants_to_stop(tracker: Tracker) -> bool:

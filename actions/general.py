@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import wording
+from language import wording
 from actions.texts import say
 from actions.opening_days import ActionAnswerOpeningDays
 from actions.products import ActionAnswerProductChannel

@@ -7,9 +7,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import wording
+from language import wording
 from actions.texts import appointment_note, say
-from actions.dutch_dates import read_day
+from language.dutch_dates import read_day
 from actions.tracker_values import counter_in, latest_text
 from service_catalogue import Catalogue, Counter, load_catalogue
 from service_catalogue import schedule

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import wording
+from language import wording
 from actions.texts import appointment_note, render, say, send
 from actions.tracker_values import product_in
 from service_catalogue import Catalogue, Product, load_catalogue

@@ -21,7 +21,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from actions import wording
+from language import wording
 from actions.texts import texts
 from bench import summarise
 from bench.client import AsyncCitizenClient, Reply

@@ -12,7 +12,8 @@ from typing import List, Optional
 
 from bookings.store import BookingStore, StoreUnavailable
 from service_catalogue import load_catalogue, schedule
-from service_catalogue.model import MONTHS, WEEKDAYS, Catalogue, Counter
+from language.wording import long_date
+from service_catalogue.model import Catalogue, Counter
 
 USAGE_ERROR = 2
 STORE_ERROR = 1
@@ -23,7 +24,7 @@ class UsageError(Exception):
 
 
 def dutch_date(day: dt.date) -> str:
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return long_date(day, with_year=True)
 
 
 def find_counter(catalogue: Catalogue, wanted: str) -> Counter:

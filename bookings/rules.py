@@ -2,7 +2,7 @@
 answer, and the actions that write (book, move) call `check_booking` again on everything just
 before the store is changed, whatever the conversation's slots say.
 
-Each rule takes what the citizen said (already read by actions.dutch_dates) and returns a
+Each rule takes what the citizen said (already read by language.dutch_dates) and returns a
 Verdict: the accepted value, or the wording key of a refusal with the alternatives to offer as
 buttons. Nothing here imports Rasa, so every rule is tested with a fixed clock and a store.
 """
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from actions import wording
-from actions.dutch_dates import DayReading
-from actions.dutch_times import TimeReading
+from language import wording
+from language.dutch_dates import DayReading
+from language.dutch_times import TimeReading
 from actions.texts import render
 from bookings import slot_plan
 from bookings.contact_details import read_contact

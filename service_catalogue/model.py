@@ -229,6 +229,8 @@ class Product(Strict):
     home_visit: Optional[Availability] = None
     bring: Optional[SourcedList] = None
     legal_deadline: Optional[SourcedText] = None
+    # What to do first when the document was lost or stolen (before the new application).
+    lost_or_stolen: Optional[SourcedText] = None
     notes: List[SourcedText] = []
 
     @root_validator(skip_on_failure=True)
@@ -251,8 +253,10 @@ class ContactCentre(Strict):
     name: str
     phone: str
     source: Source
+    website: str
+    website_source: Source
 
-    _source = validator("source", pre=True, allow_reuse=True)(_coerce_source)
+    _source = validator("source", "website_source", pre=True, allow_reuse=True)(_coerce_source)
 
     @validator("phone")
     def _dialable(cls, phone):

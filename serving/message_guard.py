@@ -8,6 +8,7 @@
   the REST channel and socket.io, whose clients are citizens' browsers (set in CLIENT_ADDRESS by
   serving.http_guard and channels.web_socket). Messaging platforms post from their own servers,
   so their messages are limited per sender only.
+- Several questions in one message are answered each (serving.several_questions).
 - A delivery the channel already handed over (same platform delivery id: Telegram update,
   Twilio message, Messenger body) is handled once: platforms retry.
 - Faults become a Dutch answer with the contact centre instead of silence: the action server
@@ -27,6 +28,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from serving import several_questions
 from serving.action_calls import ActionServerUnavailable
 from serving.conversation_store import ConversationStoreUnavailable
 from serving.rate_limits import Decision, RateLimits
@@ -93,6 +95,10 @@ class MessageGuard:
             return self._collected(message)
 
         try:
+            parts = await self._questions(agent, message)
+            if parts:
+                await several_questions.answer_each(lambda m: handle_message(agent, m), message, parts)
+                return self._collected(message)
             return await handle_message(agent, message)
         except ActionServerUnavailable:
             return await self._reply(message, "action_server_unavailable")
@@ -101,6 +107,13 @@ class MessageGuard:
         except Exception as error:  # noqa: BLE001 - never silence towards the citizen
             log.error("message could not be handled: %s", _where(error))
             return await self._reply(message, "technical_problem")
+
+    @staticmethod
+    async def _questions(agent, message: UserMessage) -> Optional[List[str]]:
+        text = message.text or ""
+        if text.startswith("/") or not hasattr(agent, "parse_message"):
+            return None
+        return await several_questions.questions_in(agent.parse_message, text)
 
     @staticmethod
     def _trim_metadata(message: UserMessage) -> None:

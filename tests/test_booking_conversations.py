@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from actions import wording
+from language import wording
 from bookings.reference_codes import ALPHABET
 from bookings.store import BookingStore
 from service_catalogue import load_catalogue, schedule

@@ -567,3 +567,72 @@ def test_the_code_is_read_from_the_first_message(clock, booked):
     )
     assert slots_set(answer)["lookup_code"] == booked.code
     assert slots_set(answer)["requested_slot"] == "lookup_contact"
+
+
+# --- leaving a form in the citizen's own words, and a lost reference code -------------------
+
+GIVING_UP = [
+    "ik stop ermee",
+    "vergeet het maar",
+    "ik doe het later wel",
+    "laat maar, ik bel wel naar de stad",
+    "nee sorry, ik heb me bedacht",
+    "och laat zitten, ik kijk het straks zelf na",
+    "stop, ik regel het zelf wel",
+    "weet je wat, ik kom wel een andere keer",
+]
+BOOKING_QUESTIONS = {
+    "booking_product": {},
+    "booking_counter": {"booking_product": "paspoort"},
+    "booking_date": {"booking_product": "paspoort", "booking_counter": "berchem"},
+    "booking_time": DAY_CHOSEN,
+    "booking_name": DAY_CHOSEN,
+    "booking_contact": {**DAY_CHOSEN, "booking_time": "10:00", "booking_name": NAME},
+    "booking_confirmed": READY,
+}
+
+
+@pytest.mark.parametrize("text", GIVING_UP)
+@pytest.mark.parametrize("asked", list(BOOKING_QUESTIONS))
+def test_giving_up_in_any_words_leaves_the_booking_form_at_any_question(clock, agenda, text, asked):
+    answer = validate(text, intent="out_of_scope", requested=asked, slots=BOOKING_QUESTIONS[asked])
+    assert slots_set(answer) == {"form_outcome": "stopped", "requested_slot": None}
+    assert answer.texts == []  # never "Een stadsloket '...' ken ik niet"
+
+
+@pytest.mark.parametrize("text", GIVING_UP)
+@pytest.mark.parametrize("asked", ["lookup_code", "lookup_contact"])
+def test_giving_up_leaves_the_lookup_form_at_any_question(clock, booked, text, asked):
+    slots = {"lookup_code": booked.code} if asked == "lookup_contact" else {}
+    answer = lookup(text, "cancel", asked, slots, intent="out_of_scope")
+    assert slots_set(answer) == {"form_outcome": "stopped", "requested_slot": None}
+
+
+@pytest.mark.parametrize("text", ["laat maar, toch liever in Merksem", "nee, vergeet dinsdag, doe maar 8 december"])
+def test_a_stop_word_with_a_new_value_is_a_change_not_a_stop(clock, agenda, text):
+    answer = validate(text, intent="deny", entities={"counter": "merksem"} if "Merksem" in text else None,
+                      requested="booking_time", slots=DAY_CHOSEN)
+    assert slots_set(answer).get("form_outcome") != "stopped"
+
+
+@pytest.mark.parametrize(
+    "text, asked",
+    [
+        ("ik ben mijn referentiecode kwijt", None),
+        ("ik heb de mail met de code verwijderd", None),
+        ("die code heb ik nooit gekregen", "lookup_code"),
+        ("vergeten", "lookup_code"),
+        ("ik weet hem echt niet meer", "lookup_code"),
+    ],
+)
+def test_a_lost_code_ends_the_lookup_with_the_contact_centre(clock, booked, text, asked):
+    answer = lookup(text, "reschedule", asked, intent="reschedule_appointment")
+    assert slots_set(answer) == {"form_outcome": "code_lost", "requested_slot": None}
+    finish = run(ActionFinishLookup(), form_tracker("", slots={"form_outcome": "code_lost", "lookup_purpose": "cancel"}))
+    assert finish.responses == ["lookup_code_lost"] and "03 22 11 333" in finish.text
+    assert all(value is None for value in slots_set(finish).values())
+
+
+def test_a_code_that_is_given_is_not_taken_for_a_lost_one(clock, booked):
+    answer = lookup(f"mijn code is {booked.code}, de mail ben ik kwijt", "check", "lookup_code")
+    assert slots_set(answer).get("lookup_code") == booked.code

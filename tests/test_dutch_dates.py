@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.dutch_dates import DayReading, read_day
-from actions.dutch_times import TimeReading, read_time, strip_times
+from language.dutch_dates import DayReading, read_day
+from language.dutch_times import TimeReading, read_time, strip_times
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=BRUSSELS)  # a Thursday

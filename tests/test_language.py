@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.dutch_dates import read_day
+from language.dutch_dates import read_day
 from language.term_matching import TermMatcher, normalise, simple_tokens
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Brussels"))
@@ -141,3 +141,29 @@ def test_known_words_and_named_things_keep_the_confidence():
     assert component.process([classified("wanneer is xqzt open")])[0].get("intent")["confidence"] == 0.93
     named = classified("berhcem", entities=[{"entity": "counter", "value": "berchem"}])
     assert component.process([named])[0].get("intent")["confidence"] == 0.93
+
+
+def test_the_makefile_lists_every_language_module_the_model_loads():
+    """The model is retrained when one of these changes, and only then (Makefile MODEL_LANGUAGE)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    block = re.search(r"MODEL_LANGUAGE := \$\(addprefix language/,(.*?)\)\n", makefile, re.S).group(1)
+    listed = set(block.replace("\\", " ").split())
+    components = [c["name"] for c in yaml.safe_load((root / "config.yml").read_text())["pipeline"]
+                  if c["name"].startswith("language.")]
+    code = ("import sys, importlib\n"
+            f"for name in {components!r}: importlib.import_module(name.rsplit('.', 1)[0])\n"
+            "print(' '.join(sorted(m for m in sys.modules if m == 'language' or m.startswith('language.'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                            timeout=300, check=True).stdout.split()
+    files = {"__init__.py" if m == "language" else m.split(".", 1)[1] + ".py" for m in loaded}
+    assert files <= listed, files - listed
+    assert "colloquial_words.txt" in listed  # read by language.lexicon
+    assert not {"dutch_dates.py", "dutch_times.py", "wording.py"} & listed

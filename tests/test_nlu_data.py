@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from language.message_rules import RULE_INTENTS
 from language.term_matching import TermMatcher, simple_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"\[([^\]]+)\]\{([^}]+)\}")
 MIN_EXAMPLES = 25
+MIN_RULE_EXAMPLES = 3
 DOMAIN_INTENTS = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]
 
 
@@ -54,7 +56,9 @@ def test_every_intent_has_enough_varied_examples():
     counts = Counter(intent for intent, _ in TRAINING)
     assert set(counts) == set(DOMAIN_INTENTS)
     for intent in DOMAIN_INTENTS:
-        assert counts[intent] >= MIN_EXAMPLES, f"{intent}: {counts[intent]} examples"
+        # Intents set by rule after DIET need a few examples only (for the validator and DIET).
+        least = MIN_RULE_EXAMPLES if intent in RULE_INTENTS else MIN_EXAMPLES
+        assert counts[intent] >= least, f"{intent}: {counts[intent]} examples"
         assert (
             len({key(e) for i, e in TRAINING if i == intent}) == counts[intent]
         ), f"{intent} has duplicates"
@@ -64,7 +68,8 @@ def test_the_test_set_is_never_trained_on():
     trained = {key(e) for _, e in TRAINING}
     overlap = [e for _, e in TESTING if key(e) in trained]
     assert overlap == []
-    assert set(i for i, _ in TESTING) == set(DOMAIN_INTENTS)
+    # The held-out set predates the rule-set intents; the realistic set covers them.
+    assert set(i for i, _ in TESTING) == set(DOMAIN_INTENTS) - RULE_INTENTS
 
 
 @pytest.mark.parametrize("data", [TRAINING, TESTING], ids=["training", "test"])

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from actions.dutch_times import APOSTROPHES, MAX_CHARS, strip_times
-from actions.wording import MONTHS, WEEKDAY_NAMES
+from language.dutch_times import APOSTROPHES, MAX_CHARS, strip_times
+from language.wording import MONTHS, WEEKDAY_NAMES
 
 ZONEINFO_DIR = "/usr/share/zoneinfo"
 ROLL_OVER_DAYS = 31  # a day-month further in the past than this means next year

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
-from actions.wording import MONTHS
+from language.wording import MONTHS
 
 MAX_CHARS = 500
 VOORMIDDAG = "voormiddag"
