@@ -47,6 +47,10 @@ QUESTION_INTENTS = {
     "bot_challenge",
     "greet",
     "thank",
+    # Set by rule after DIET (language/message_rules.py): questions of their own too.
+    "ask_unknown_fact",
+    "report_lost_document",
+    "other_language",
 }
 APPOINTMENT_INTENTS = {
     "book_appointment",
@@ -114,6 +118,7 @@ def carries_a_change(tracker: Tracker) -> bool:
         or read_contact(text)
         or read_day(text, schedule.now(load_catalogue())).found
         or read_time(text).at
+        or read_time(text).part
     )
 
 
@@ -124,7 +129,7 @@ STOP_OPENINGS = tuple(sorted(STOP_PHRASES | {"nee laat maar", "och laat maar", "
 _GIVING_UP = re.compile(
     r"\b(ik stop (er ?mee|ermee)|ik (wil|ga) stoppen|vergeet (het|dat|die afspraak)( maar)?|"
     r"ik doe (het|dat) (later|straks|een andere keer|morgen)( wel)?|"
-    r"(een )?andere keer( wel)?\b.{0,20}$|ik (heb|had) me bedacht|ik bedenk me|"
+    r"ik (kom|doe het|probeer het|regel het) (wel |dan |maar )?(een )?andere keer|ik (heb|had) me bedacht|ik bedenk me|"
     r"ik zie er van af|ik zie ervan af|ik regel (het|dat) (zelf|later|wel)|"
     r"ik bel (wel|zelf)|hoeft niet meer|niet meer nodig)"
 )
@@ -140,7 +145,10 @@ def said_stop(tracker: Tracker) -> bool:
     joined = " ".join(words)
     if joined in STOP_PHRASES:
         return True
-    longer = any(joined.startswith(opening + " ") for opening in STOP_OPENINGS) or _GIVING_UP.search(joined)
+    openings = STOP_OPENINGS
+    if tracker.active_loop_name == "appointment_lookup_form":  # there, cancelling is the errand
+        openings = tuple(o for o in openings if not o.startswith("annuleer"))
+    longer = any(joined.startswith(opening + " ") for opening in openings) or _GIVING_UP.search(joined)
     # "laat maar, toch liever in Merksem" changes the booking; it does not stop it.
     return bool(longer) and not carries_a_change(tracker)
 

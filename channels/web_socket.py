@@ -94,7 +94,8 @@ class WebSocketChannel(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid)
 
         async def handle_message(sid: Text, data: Any) -> None:
-            if not isinstance(data, dict):
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+                log.info("socket.io message that is not text: ignored")
                 return
             if self.session_persistence:
                 confirmed = self.sessions.get(sid)

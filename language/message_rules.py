@@ -11,7 +11,7 @@ rule after it and given their own intent.
 - **A document named in a message DIET cannot place** (out of scope, or unsure): a question
   about that document (`inform`, as a bare document name is), since the catalogue knows it ("wat moet ik doen
   om mij hier in te schrijven?" names the change of address).
-- **A lost reference code** with an appointment: a look-up (`check_appointment`), whose form then
+- **A lost reference code** (no document named: a lost PIN letter is a document): a look-up (`check_appointment`), whose form then
   sends the citizen to the contact centre at once, even where DIET could not choose between
   looking up, moving and cancelling.
 - **A fact the catalogue does not hold** (price, processing time, validity, accessibility,
@@ -181,7 +181,8 @@ class MessageRules(GraphComponent):
                 self._set(message, "other_language", entities + [_entity("language", language, text)])
             elif lost_document(text, products):
                 self._set(message, "report_lost_document", entities)
-            elif says_code_lost(text) and (message.get(INTENT) or {}).get("name") in UNPLACED_INTENTS:
+            elif (says_code_lost(text) and not products
+                  and (message.get(INTENT) or {}).get("name") in UNPLACED_INTENTS):
                 self._set(message, "check_appointment", entities)
             else:
                 named = any(e.get("entity") in ("product", "counter") for e in entities)

@@ -73,9 +73,14 @@ class ConversationStore(SQLTrackerStore):
     def __init__(self, domain=None, host=None, event_broker=None, url: Optional[str] = None, **kwargs: Any):
         url = url or database_url()
         super().__init__(domain=domain, event_broker=event_broker, **_store_arguments(url))
-        # Reconnect after a database restart, and keep message texts out of SQL error messages.
+        # Reconnect after a database restart, and keep message texts out of SQL error messages;
+        # Rasa's own engine options (schema, pool) are kept.
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        url_object = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(self.engine.url, pool_pre_ping=True, hide_parameters=True)
+        options = {**create_engine_kwargs(url_object), "pool_pre_ping": True, "hide_parameters": True}
+        self.engine = sa.create_engine(url_object, **options)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
 

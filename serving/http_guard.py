@@ -60,7 +60,9 @@ def guard_app(app) -> None:
 
     @app.middleware("request")
     async def rest_messages_only(request):
+        # Set on every request: keep-alive requests of one connection share a task and its context.
         if not request.path.startswith(REST_PATH):
+            CLIENT_ADDRESS.set(None)
             return None
         CLIENT_ADDRESS.set(client_address(request))
         if request.method == "POST" and not too_large(request) and not is_rest_message(request):
@@ -72,11 +74,24 @@ def guard_app(app) -> None:
         return None
 
 
+def _given(argv: List[str], names) -> bool:
+    """One of these options with a non-empty value (as --name=value or --name value)."""
+    for index, arg in enumerate(argv):
+        for name in names:
+            if arg.startswith(name + "="):
+                if arg.split("=", 1)[1].strip():
+                    return True
+            elif arg == name and index + 1 < len(argv) and argv[index + 1].strip() and not argv[index + 1].startswith("-"):
+                return True
+    return False
+
+
 def api_refusal(argv: List[str]) -> Optional[str]:
-    """Why these `rasa run` arguments must not start a server, or None."""
-    if "--enable-api" not in argv:
+    """Why these `rasa run` arguments must not start a server, or None. argparse accepts any
+    unambiguous prefix of an option, so "--enable" is "--enable-api" too."""
+    if not any(len(arg) > 3 and "--enable-api".startswith(arg.split("=")[0]) for arg in argv if arg.startswith("--e")):
         return None
-    if any(arg.startswith(("--auth-token", "-t", "--jwt-secret")) for arg in argv):
+    if _given(argv, ("--auth-token", "-t", "--jwt-secret")):
         return None
     return (
         "Rasa's HTTP API reads and changes every conversation: start it only with "

@@ -71,25 +71,26 @@ class MessageGuard:
 
     async def handle(self, handle_message, agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
         text = message.text
-        if text is not None and len(text) > self.limit_chars:
-            log.warning("message of %d characters refused (limit %d)", len(text), self.limit_chars)
-            return await self._reply(message, "message_too_long", max_chars=self.limit_chars)
-        if len(str(message.sender_id)) > MAX_SENDER_CHARS:
-            log.warning("message with a sender id of %d characters refused", len(str(message.sender_id)))
+        sender = str(message.sender_id)
+        if len(sender) > MAX_SENDER_CHARS:
+            log.warning("message with a sender id of %d characters refused", len(sender))
             return await self._reply(message, "message_refused")
-        if text is not None:
-            message.text = _CONTROL.sub("", text)
-        self._trim_metadata(message)
-
+        # Limits first: a flood of long messages must not get an answer each either.
         for decision in (
             await self.limits.check_address(CLIENT_ADDRESS.get()),
-            await self.limits.check_sender(str(message.sender_id)),
+            await self.limits.check_sender(sender),
         ):
             if decision is Decision.REFUSED_FIRST:
                 log.warning("rate limit reached on channel %s", message.input_channel)
                 return await self._reply(message, "rate_limited")
             if decision is Decision.REFUSED:
                 return self._collected(message)
+        if text is not None and len(text) > self.limit_chars:
+            log.warning("message of %d characters refused (limit %d)", len(text), self.limit_chars)
+            return await self._reply(message, "message_too_long", max_chars=self.limit_chars)
+        if text is not None:
+            message.text = _CONTROL.sub("", text)
+        self._trim_metadata(message)
         if not await self._first_delivery(message):
             log.info("repeated delivery on channel %s ignored", message.input_channel)
             return self._collected(message)
@@ -110,8 +111,13 @@ class MessageGuard:
 
     @staticmethod
     async def _questions(agent, message: UserMessage) -> Optional[List[str]]:
+        """Clauses to answer one by one; never while a form waits for an answer (a day and a
+        question in one message must reach the form whole)."""
         text = message.text or ""
-        if text.startswith("/") or not hasattr(agent, "parse_message"):
+        if text.startswith("/") or not hasattr(agent, "parse_message") or len(several_questions.clauses(text)) < 2:
+            return None
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        if tracker is not None and tracker.active_loop_name:
             return None
         return await several_questions.questions_in(agent.parse_message, text)
 
@@ -133,8 +139,9 @@ class MessageGuard:
         delivery = metadata.get(DELIVERY_KEY)
         if not isinstance(delivery, str) or not delivery:
             return True
+        # Not the text: a channel may have rewritten it (Twilio's "1" becomes the offered option).
         digest = hashlib.sha256(
-            json.dumps([message.input_channel, delivery, str(message.sender_id), message.text]).encode()
+            json.dumps([message.input_channel, delivery, str(message.sender_id)]).encode()
         ).hexdigest()
         return await self.limits.claim_once(f"delivery:{digest}", DELIVERY_SECONDS)
 

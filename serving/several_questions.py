@@ -44,6 +44,7 @@ _SENTENCE = re.compile(r"(?<=[?!.;])\s+|\n+")
 # "..., en heb ik daar een afspraak voor nodig?" / "... of moet ik langskomen": a second question.
 _JOINED = re.compile(r"(?:,\s*|\s+)(?:en|of|en ook|maar)\s+(?=(?:" + "|".join(sorted(QUESTION_WORDS)) + r")\b)",
                      re.IGNORECASE)
+_BOOKING_HINT = re.compile(r"\b(afspraak|afspraken|boeken|reserveren|langskomen)\b", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:(?:\w+\s+){0,2}[^\W\d]+:\s+)?(?:en ook|en|of|maar|ook)?\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -84,16 +85,17 @@ def _intent(parsed: Dict[str, Any]):
     return intent.get("name"), intent.get("confidence") or 0.0
 
 
-def _entities(parsed: Dict[str, Any]) -> Dict[str, str]:
+def _entities(parsed: Dict[str, Any], kinds=None) -> Dict[str, str]:
     found: Dict[str, str] = {}
     for entity in parsed.get("entities") or []:
-        if entity.get("entity") in CONTEXT_ENTITIES and isinstance(entity.get("value"), str):
+        if (kinds is None or entity.get("entity") in kinds) and isinstance(entity.get("value"), str):
             found.setdefault(entity["entity"], entity["value"])
     return found
 
 
 def _with_context(part: str, parsed: Dict[str, Any], whole: Dict[str, str]) -> str:
-    """The clause as typed, or as its intent with the entities it lacks from the whole message."""
+    """The clause as typed, or as its intent with all its own entities and the document or
+    counter it lacks from the whole message."""
     own = _entities(parsed)
     missing = {k: v for k, v in whole.items() if k not in own}
     if not missing:
@@ -105,21 +107,24 @@ def _with_context(part: str, parsed: Dict[str, Any], whole: Dict[str, str]) -> s
 async def questions_in(parse: Callable[[str], Awaitable[Dict[str, Any]]], text: str) -> Optional[List[str]]:
     """The messages to handle one by one instead of `text`, in order, or None to keep it whole."""
     parts = clauses(text)
-    if len(parts) < 2 or len(parts) > MAX_CLAUSES * 2:
+    if len(parts) < 2 or len(parts) > MAX_CLAUSES * 2:  # at most 9 parses for a message
         return None
     whole = await parse(text)
     whole_intent, whole_confidence = _intent(whole)
     if whole_intent in WHOLE_INTENTS:
         return None
-    context = _entities(whole)
+    context = _entities(whole, CONTEXT_ENTITIES)
     information, booking = [], []
     for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if not (is_question(part) or last or _BOOKING_HINT.search(part)):
+            continue  # a statement of a story: not understood separately (each parse costs)
         parsed = await parse(part)
         intent, confidence = _intent(parsed)
         if confidence < MIN_CONFIDENCE:
             continue
         # A statement in a story is not a question to answer; a wish to book is, however put.
-        if intent in INFORMATION_INTENTS and (is_question(part) or index == len(parts) - 1):
+        if intent in INFORMATION_INTENTS and (is_question(part) or last):
             information.append(_with_context(part, parsed, context))
         elif intent in BOOKING_INTENTS:
             booking.append(_with_context(part, parsed, context))

@@ -636,3 +636,24 @@ def test_a_lost_code_ends_the_lookup_with_the_contact_centre(clock, booked, text
 def test_a_code_that_is_given_is_not_taken_for_a_lost_one(clock, booked):
     answer = lookup(f"mijn code is {booked.code}, de mail ben ik kwijt", "check", "lookup_code")
     assert slots_set(answer).get("lookup_code") == booked.code
+
+
+@pytest.mark.parametrize("text, intent", [("hoe laat gaat het loket open", "ask_unknown_fact"),
+                                          ("ik ben mijn paspoort kwijt", "report_lost_document")])
+def test_a_question_set_by_rule_is_not_taken_for_a_name(clock, agenda, text, intent):
+    answer = validate(text, intent=intent, requested="booking_name", slots=DAY_CHOSEN)
+    assert "booking_name" not in slots_set(answer)
+
+
+@pytest.mark.parametrize("text", ["liever een andere keer in de namiddag", "heeft u een andere keer?"])
+def test_asking_for_another_time_is_no_stop(clock, agenda, text):
+    answer = validate(text, intent="inform", requested="booking_time", slots=DAY_CHOSEN)
+    assert slots_set(answer).get("form_outcome") != "stopped"
+
+
+def test_cancelling_words_do_not_stop_the_lookup_form_whose_errand_they_are(clock, booked):
+    tracker = form_tracker("annuleer ze maar", intent="affirm", requested="booking_confirmed",
+                           slots={"lookup_purpose": "cancel", "lookup_code": booked.code, "lookup_contact": EMAIL},
+                           form="appointment_lookup_form")
+    answer = run(ValidateAppointmentLookupForm(), tracker)
+    assert slots_set(answer).get("form_outcome") != "stopped"

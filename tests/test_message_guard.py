@@ -77,6 +77,13 @@ def test_a_sender_id_of_any_length_is_not_accepted():
     assert rasa.seen == []
 
 
+def test_a_flood_of_long_messages_is_rate_limited_too():
+    g, rasa = guard(per_sender="2/60"), Recorder()
+    replies = [send(g, rasa, "x" * 5000, sender="flood") for _ in range(5)]
+    assert ["te lang" in r[0] for r in replies[:2]] == [True, True]
+    assert "Wacht even" in replies[2][0] and replies[3:] == [[], []]
+
+
 def test_rate_limit_per_sender_tells_once_and_leaves_others_alone():
     now = [1000.0]
     g, rasa = guard(per_sender="3/60", clock=lambda: now[0]), Recorder()
@@ -114,6 +121,8 @@ def test_a_repeated_delivery_is_handled_once():
     assert send(g, rasa, "ja", metadata=delivery, channel="telegram") == ["antwoord"]
     assert send(g, rasa, "ja", metadata=dict(delivery), channel="telegram") == []
     assert send(g, rasa, "ja", metadata={DELIVERY_KEY: "telegram:982"}, channel="telegram") == ["antwoord"]
+    # A retry whose text the channel rewrote (Twilio: "1" or the offered option) is the same delivery.
+    assert send(g, rasa, "/inform", metadata={DELIVERY_KEY: "telegram:982"}, channel="telegram") == []
     assert send(g, rasa, "ja") == ["antwoord"]  # no delivery id (REST): nothing to compare
     assert send(g, rasa, "ja") == ["antwoord"]
     assert len(rasa.seen) == 4

@@ -92,6 +92,10 @@ def test_endpoints_send_the_secret_as_a_header_and_keep_conversations(monkeypatc
         (["run", "--enable-api", "--auth-token", "geheim"], False),
         (["run", "--enable-api", "-t", "geheim"], False),
         (["run", "--enable-api", "--jwt-secret", "geheim"], False),
+        (["run", "--enable"], True),  # argparse takes the prefix
+        (["run", "--enable-ap", "--auth-token="], True),
+        (["run", "--enable-api", "-t", ""], True),
+        (["run", "--enable-api", "--auth-token=geheim"], False),
     ],
 )
 def test_the_http_api_only_with_authentication(argv, refused):
