@@ -134,15 +134,14 @@ _GIVING_UP = re.compile(
     r"ik bel (wel|zelf)|hoeft niet meer|niet meer nodig)"
 )
 MAX_STOP_WORDS = 16
-_words = words
 
 
 def said_stop(tracker: Tracker) -> bool:
     """A stop phrase on its own, a stop phrase opening the message, or a sentence of giving up."""
-    words = _words(message_text(tracker))
-    if not words or len(words) > MAX_STOP_WORDS:
+    said = words(message_text(tracker))
+    if not said or len(said) > MAX_STOP_WORDS:
         return False
-    joined = " ".join(words)
+    joined = " ".join(said)
     if joined in STOP_PHRASES:
         return True
     openings = STOP_OPENINGS

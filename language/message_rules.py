@@ -89,7 +89,7 @@ def detect_language(
     max_dutch_share: float = 0.4,
 ) -> Optional[str]:
     """The language of a message that is clearly not Dutch, else None."""
-    words = [w for w in _words(text)]
+    words = _words(text)
     letters = [w for w in text.split() if any(c.isalpha() for c in w)]
     if len(letters) < min_words:
         return None
