@@ -25,7 +25,7 @@ MODEL_LANGUAGE := $(addprefix language/,__init__.py catalogue_entity_extractor.p
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(MODEL_LANGUAGE) \
 	$(wildcard service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings purge-conversations lock clean
+.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
@@ -33,6 +33,8 @@ help:
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
 	@echo "make purge-conversations DAYS=30   delete conversations idle for more than DAYS days"
+	@echo "make staff-user NAME=an.peeters ROLE=trainee|teamlead TEAM=centrum   a staff account for http://localhost:5005/staff"
+	@echo "make purge-practice   delete practice rounds past their retention (default 365 days)"
 	@echo "make bench   benchmarks: understanding, latency, throughput, footprint, next to stock rasa init (not in make test)"
 	@echo "make bench-profile   where the Rasa server spends a message's time (py-spy)"
 	@echo "make install | make web | make train | make clean | make lock"
@@ -116,6 +118,18 @@ purge-bookings: $(INSTALLED)
 # STADSLOKET_DATABASE_URL when set (serving/conversation_store.py).
 purge-conversations: $(INSTALLED)
 	$(PYTHON) -m serving.conversation_store purge --older-than-days "$(DAYS)"
+
+# Staff accounts for the staff page (http://localhost:5005/staff), in the bookings database. The
+# password is asked twice (or read from STADSLOKET_STAFF_PASSWORD in scripts).
+TEAM ?= stadsloketten
+staff-user: $(INSTALLED)
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make staff-user NAME=an.peeters ROLE=trainee|teamlead [TEAM=centrum]"; exit 2; }
+	$(PYTHON) -m staff add-user --name "$(NAME)" --role "$(ROLE)" --team "$(TEAM)"
+
+# Practice results are staff members' personal data: kept STADSLOKET_PRACTICE_RETENTION_DAYS
+# (default 365), then deleted by this (for a cron job).
+purge-practice: $(INSTALLED)
+	$(PYTHON) -m staff purge-practice
 
 # Re-resolve requirements.in in a scratch venv and pin the result.
 lock:

@@ -109,6 +109,21 @@ def idempotency_key(
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
+def database_url() -> str:
+    """The bookings database: STADSLOKET_DATABASE_URL, else the SQLite file (also the staff's
+    practice records live here, staff/store.py)."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    path = Path(os.environ.get(BOOKINGS_FILE_ENV) or DEFAULT_BOOKINGS_FILE)
+    path = path if path.is_absolute() else ROOT / path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreUnavailable("the folder for the bookings file cannot be created") from error
+    return f"sqlite:///{path}"
+
+
 # --- engine ------------------------------------------------------------------------------------
 
 
@@ -133,7 +148,7 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _make_engine(url: str) -> Engine:
+def make_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     backend = parsed.get_backend_name()
     common = dict(future=True, pool_pre_ping=True, hide_parameters=True)
@@ -164,7 +179,7 @@ def _is_retryable(error: exc.DBAPIError) -> bool:
 
 
 @contextmanager
-def _unavailable_on_failure() -> Iterator[None]:
+def unavailable_on_failure() -> Iterator[None]:
     try:
         yield
     except exc.DBAPIError as error:
@@ -274,7 +289,7 @@ class BookingStore:
     """Bookings and slot usage in one database; every change is a single transaction."""
 
     def __init__(self, url: str):
-        self._engine = _make_engine(url)
+        self._engine = make_engine(url)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
 
@@ -285,16 +300,7 @@ class BookingStore:
         A relative file name is taken from the repository root, so the action server and the
         staff command line find the same file whatever their working directory.
         """
-        url = os.environ.get(DATABASE_URL_ENV)
-        if url:
-            return cls(url)
-        path = Path(os.environ.get(BOOKINGS_FILE_ENV) or DEFAULT_BOOKINGS_FILE)
-        path = path if path.is_absolute() else ROOT / path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreUnavailable("the folder for the bookings file cannot be created") from error
-        return cls(f"sqlite:///{path}")
+        return cls(database_url())
 
     def close(self) -> None:
         self._engine.dispose()
@@ -316,7 +322,7 @@ class BookingStore:
 
     def _transact(self, work: Callable[[Connection], T], read_only: bool = False) -> T:
         """Runs `work` in one transaction; retried when PostgreSQL reports a deadlock."""
-        with _unavailable_on_failure():
+        with unavailable_on_failure():
             self._ensure_schema()
             for attempt in range(1, CONFLICT_ATTEMPTS + 1):
                 try:

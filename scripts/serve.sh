@@ -25,6 +25,7 @@ trap 'kill "$actions_pid" "$page_pid" 2>/dev/null; wait 2>/dev/null || true' EXI
 echo "Starting the assistant."
 echo "  chat page:    http://localhost:$PAGE_PORT"
 echo "  REST channel: http://localhost:5005/webhooks/rest/webhook"
+echo "  staff page:   http://localhost:5005/staff (accounts: make staff-user NAME=... ROLE=trainee|teamlead)"
 # `python -m serving run` is `rasa run` with the project's server fixes (serving/).
 "$BIN/python" -m serving run --model "$MODEL" --port 5005 --endpoints endpoints.yml \
   --credentials build/credentials.yml

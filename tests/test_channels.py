@@ -122,7 +122,7 @@ def _routes(environment, monkeypatch, tmp_path):
 def test_every_channel_is_served_when_its_variables_are_set(monkeypatch, tmp_path):
     enabled, names, routes = _routes(ALL_CHANNELS, monkeypatch, tmp_path)
     assert enabled == ["facebook", "telegram", "twilio"]
-    assert names == ["facebook", "rest", "socketio", "telegram", "twilio"]
+    assert names == ["facebook", "rest", "socketio", "staff", "telegram", "twilio"]
     for path in ("webhooks/rest/webhook", "socket.io", "webhooks/telegram/webhook",
                  "webhooks/facebook/webhook", "webhooks/twilio/webhook"):
         assert path in routes
@@ -134,7 +134,7 @@ def test_only_rest_and_socket_io_without_variables(monkeypatch, tmp_path):
         monkeypatch.delenv(key, raising=False)
     partial = {k: v for k, v in ALL_CHANNELS.items() if k != "TWILIO_NUMBER" and not k.startswith(("TELEGRAM", "FACEBOOK"))}
     enabled, names, routes = _routes(partial, monkeypatch, tmp_path)
-    assert enabled == [] and names == ["rest", "socketio"]
+    assert enabled == [] and names == ["rest", "socketio", "staff"]  # the staff page is always on
     assert not any("telegram" in r or "facebook" in r or "twilio" in r for r in routes)
 
 

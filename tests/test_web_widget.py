@@ -2,6 +2,10 @@
 with the socket.io channel next to the REST channel, as `make run` serves it.
 
 The screenshot of the finished booking is written to reports/booking.png for the README.
+
+The staff page (/staff on the same Rasa server, web/tests/staff.test.js): a trainee's round with the
+keyboard only, axe-core (WCAG 2.1 A/AA) on every kind of page, and the team lead's chart, whose
+screenshot is written to reports/staff-team.png.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -26,8 +31,11 @@ REPORTS = ROOT / "reports"
 def page_and_servers(action_server, tmp_path):
     page_port = free_port()
     origin = f"http://127.0.0.1:{page_port}"
+    # The staff accounts and practice rounds live in the bookings database: the action server's.
     rasa = RasaServer(
-        action_server, tmp_path, ROOT / "credentials.yml", env={"STADSLOKET_WEB_ORIGINS": origin}
+        action_server, tmp_path, ROOT / "credentials.yml",
+        env={"STADSLOKET_WEB_ORIGINS": origin,
+             "STADSLOKET_BOOKINGS_FILE": action_server.env["STADSLOKET_BOOKINGS_FILE"]},
     )
     web = tmp_path / "web"
     web.mkdir()
@@ -71,3 +79,36 @@ def test_socket_io_refuses_other_origins(page_and_servers):
 
     assert handshake(origin) == 200
     assert handshake("https://evil.example") == 400
+
+
+def test_staff_page_in_the_browser(page_and_servers):
+    _, rasa = page_and_servers
+    REPORTS.mkdir(exist_ok=True)
+    screenshot = REPORTS / "staff-team.png"
+    screenshot.unlink(missing_ok=True)
+    password = "oefen-" + uuid.uuid4().hex[:12]
+    suffix = uuid.uuid4().hex[:6]  # the bookings file is shared by the whole test session
+    trainee, team_lead, team = f"trainee.{suffix}", f"teamlead.{suffix}", f"team-{suffix}"
+    accounts_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "STADSLOKET_BOOKINGS_FILE": rasa.env["STADSLOKET_BOOKINGS_FILE"],
+        "STADSLOKET_STAFF_PASSWORD": password,
+    }
+    accounts_env.pop("STADSLOKET_DATABASE_URL", None)
+    for name, role in ((trainee, "trainee"), (team_lead, "teamlead")):
+        made = subprocess.run(
+            [sys.executable, "-m", "staff", "add-user", "--name", name, "--role", role, "--team", team],
+            cwd=ROOT, env=accounts_env, capture_output=True, text=True, timeout=60,
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
+    run = subprocess.run(
+        ["node", "tests/staff.test.js"],
+        cwd=ROOT / "web",
+        env={**os.environ, "STAFF_URL": f"{rasa.url}/staff", "TRAINEE": trainee, "TEAMLEAD": team_lead,
+             "PASSWORD": password, "CHROMIUM": CHROMIUM, "SCREENSHOT_TEAM": str(screenshot)},
+        capture_output=True, text=True, timeout=600,
+    )
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert screenshot.stat().st_size > 10_000

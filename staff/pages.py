@@ -1,0 +1,303 @@
+"""The staff page's routes (mounted at /staff on the Rasa server by channels/staff_page.py).
+
+Server-rendered HTML with no script: every action is a form with a CSRF token, so the pages work
+with a keyboard and a screen reader, and nothing of the public chat page's code reaches them.
+The page is for the city's internal network only (README: never exposed to the internet).
+"""
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import ipaddress
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Optional
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bookings.store import StoreUnavailable
+from service_catalogue import load_catalogue, schedule
+from staff import accounts, identity_provider
+from staff.practice import facts as F
+from staff.practice import rounds
+from staff.practice.answer_check import AnswerChecker
+from staff.practice.scenarios import MIXED, topics
+from staff.practice.wording import texts
+from staff.progress import charts, csv_rows, missed_rows
+from staff.store import StaffStore, aware
+
+log = logging.getLogger(__name__)
+
+ROOT = "/staff"
+SESSION_COOKIE = "stadsloket_staff"
+SIGN_IN_COOKIE = "stadsloket_staff_signin"
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+# Where staff may connect from: loopback and the private ranges of an internal network, unless the
+# city narrows it (STADSLOKET_STAFF_NETWORKS, comma-separated). Anyone else gets a plain 404.
+DEFAULT_NETWORKS = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def allowed_networks() -> list:
+    raw = os.environ.get("STADSLOKET_STAFF_NETWORKS") or DEFAULT_NETWORKS
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+
+
+def from_allowed_network(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in allowed_networks())
+
+
+_templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure behind HTTPS (directly, or as the proxy in front reports it)."""
+    if os.environ.get("STADSLOKET_STAFF_SECURE_COOKIES") == "1":
+        return True
+    return request.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+
+
+def _cookie(request: Request, resp, name: str, value: str, max_age: Optional[int] = None) -> None:
+    resp.cookies[name] = value
+    morsel = resp.cookies[name]
+    morsel["path"] = ROOT
+    morsel["httponly"] = True
+    morsel["samesite"] = "Strict"
+    if _secure(request):
+        morsel["secure"] = True
+    if max_age is not None:
+        morsel["max-age"] = max_age
+
+
+def _page(template: str, status: int = 200, **values: Any):
+    html = _templates.get_template(template).render(root=ROOT, after_follow_up=texts()["after_follow_up"], **values)
+    return response.html(html, status=status, headers=SECURITY_HEADERS)
+
+
+def _not_configured():
+    return _page("message.html", 404, title="Niet ingesteld", text="Aanmelden met een stadsaccount is hier niet ingesteld.")
+
+
+def _redirect(path: str):
+    return response.redirect(ROOT + path, headers=SECURITY_HEADERS, status=303)
+
+
+class StaffPages:
+    def __init__(self, store: Optional[StaffStore] = None):
+        self._store = store
+        self._checker: Optional[AnswerChecker] = None
+
+    @property
+    def store(self) -> StaffStore:
+        if self._store is None:
+            self._store = StaffStore()
+        return self._store
+
+    @property
+    def checker(self) -> AnswerChecker:
+        if self._checker is None:
+            self._checker = AnswerChecker(load_catalogue())
+        return self._checker
+
+    def session(self, request: Request) -> Optional[accounts.Session]:
+        return accounts.current_session(self.store, request.cookies.get(SESSION_COOKIE))
+
+    def blueprint(self) -> Blueprint:
+        bp = Blueprint("staff_pages", url_prefix=ROOT)
+        pages = self
+
+        @bp.middleware("request")
+        async def internal_only(request: Request):
+            if not from_allowed_network(request.remote_addr or request.ip or ""):
+                return response.text("Not Found", status=404)
+
+        def signed_in(handler):
+            async def wrapped(request: Request, *args, **kwargs):
+                try:
+                    session = pages.session(request)
+                except StoreUnavailable:
+                    return _page("message.html", 503, title="Even niet beschikbaar",
+                                 text="De databank van de oefenruimte is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+                if session is None:
+                    return _redirect("/aanmelden")
+                if request.method == "POST" and not accounts.csrf_ok(session, request.form.get("csrf")):
+                    return _page("message.html", 403, title="Formulier verlopen", member=session.member, csrf=session.csrf,
+                                 text="Dit formulier is niet meer geldig. Laad de pagina opnieuw en probeer nog eens.")
+                return await handler(request, session, *args, **kwargs)
+
+            wrapped.__name__ = handler.__name__
+            return wrapped
+
+        @bp.get("/static/staff.css")
+        async def stylesheet(request: Request):
+            return await response.file(str(HERE / "static" / "staff.css"), headers={"Cache-Control": "max-age=3600"})
+
+        @bp.get("/aanmelden")
+        async def sign_in_form(request: Request):
+            token = secrets.token_urlsafe(32)
+            resp = _page("sign_in.html", csrf=token, name="", identity_provider=identity_provider.configured() is not None)
+            _cookie(request, resp, SIGN_IN_COOKIE, token, max_age=1800)
+            return resp
+
+        @bp.post("/aanmelden")
+        async def sign_in(request: Request):
+            expected = request.cookies.get(SIGN_IN_COOKIE) or ""
+            submitted = request.form.get("csrf") or ""
+            name = (request.form.get("naam") or "")[:64]
+            token = secrets.token_urlsafe(32)
+
+            def again(status: int, error: str):
+                resp = _page("sign_in.html", status, csrf=token, name=name, error=error,
+                             identity_provider=identity_provider.configured() is not None)
+                _cookie(request, resp, SIGN_IN_COOKIE, token, max_age=1800)
+                return resp
+
+            if not expected or not hmac.compare_digest(expected, submitted):
+                return again(403, "Dit formulier is verlopen. Probeer opnieuw.")
+            address = request.remote_addr or request.ip or ""
+            try:
+                member = accounts.sign_in(pages.store, name, request.form.get("wachtwoord") or "", address)
+            except accounts.TooManyAttempts as wait:
+                return again(429, f"Te veel mislukte pogingen. Probeer opnieuw over {wait.wait_seconds} seconden.")
+            except accounts.SignInRefused:
+                log.info("staff sign-in refused")
+                return again(401, "Die gebruikersnaam en dat wachtwoord horen niet bij elkaar.")
+            except StoreUnavailable:
+                return again(503, "De databank is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+            try:
+                return pages.signed_in_response(request, member)
+            except StoreUnavailable:
+                return again(503, "De databank is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+
+        @bp.get("/oidc/aanmelden")
+        async def oidc_start(request: Request):
+            settings = identity_provider.configured()
+            if settings is None:
+                return _not_configured()
+            try:
+                url = await identity_provider.authorization_redirect(settings, pages.store)
+            except (identity_provider.IdentityRefused, StoreUnavailable):
+                return _page("message.html", 502, title="Aanmelden lukt niet",
+                             text="De aanmeldservice van de stad antwoordt niet. Probeer het later opnieuw.")
+            return response.redirect(url, headers=SECURITY_HEADERS, status=303)
+
+        @bp.get("/oidc/terug")
+        async def oidc_callback(request: Request):
+            settings = identity_provider.configured()
+            if settings is None:
+                return _not_configured()
+            try:
+                member = await identity_provider.member_from_callback(settings, pages.store, {k: v[0] for k, v in request.args.items()})
+                return pages.signed_in_response(request, member)
+            except identity_provider.IdentityRefused:
+                log.info("staff sign-in through the identity provider refused")
+                return _page("message.html", 401, title="Aanmelden mislukt",
+                             text="De aanmelding met je stadsaccount kon niet bevestigd worden. Probeer opnieuw.")
+            except StoreUnavailable:
+                return _page("message.html", 503, title="Even niet beschikbaar",
+                             text="De databank van de oefenruimte is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+
+        @bp.post("/afmelden")
+        @signed_in
+        async def sign_out(request: Request, session: accounts.Session):
+            pages.store.end_session(session.token_hash)
+            resp = _redirect("/aanmelden")
+            _cookie(request, resp, SESSION_COOKIE, "", max_age=0)
+            return resp
+
+        @bp.get("/")
+        @signed_in
+        async def home(request: Request, session: accounts.Session):
+            catalogue = load_catalogue()
+            current = F.snapshot(catalogue, schedule.today(catalogue))
+            every = F.all_facts(catalogue, schedule.today(catalogue))
+            changed = [every[k.replace("open_day:", "days_rule:")] for k in rounds.changed_for(pages.store, session.member.name, current)
+                       if k.replace("open_day:", "days_rule:") in every]
+            unique = list({fact.key: fact for fact in changed}.values())
+            past = []
+            for done in pages.store.rounds_of(session.member.name)[:10]:
+                rows = rounds.score(done["state"])
+                past.append({
+                    "started": aware(done["started_at"]).astimezone(schedule.now(catalogue).tzinfo).strftime("%d-%m-%Y %H:%M"),
+                    "topic": texts()["mixed_topic"] if done["topic"] == MIXED else topics().get(done["topic"], done["topic"]),
+                    "hit": sum(r["hit"] for r in rows), "asked": sum(r["asked"] for r in rows),
+                })
+            choices = [(MIXED, texts()["mixed_topic"])] + list(topics().items())
+            return _page("home.html", title="Oefenen", member=session.member, csrf=session.csrf,
+                         topics=choices, changed=unique, past=past)
+
+        @bp.post("/oefenen")
+        @signed_in
+        async def start_round(request: Request, session: accounts.Session):
+            topic = request.form.get("onderwerp") or MIXED
+            if topic != MIXED and topic not in topics():
+                topic = MIXED
+            round_id = rounds.start(pages.store, load_catalogue(), session.member.name, session.member.team, topic)
+            return _redirect(f"/oefenen/{round_id}")
+
+        @bp.get("/oefenen/<round_id:int>")
+        @signed_in
+        async def show_round(request: Request, session: accounts.Session, round_id: int):
+            found = pages.store.round(round_id)
+            if not found or found["trainee"] != session.member.name:
+                return _page("message.html", 404, title="Ronde niet gevonden", member=session.member, csrf=session.csrf,
+                             text="Die oefenronde bestaat niet of is niet van jou.")
+            return _page("round.html", title="Oefenronde", member=session.member, csrf=session.csrf, shown=rounds.view(found))
+
+        @bp.post("/oefenen/<round_id:int>/antwoord")
+        @signed_in
+        async def answer(request: Request, session: accounts.Session, round_id: int):
+            try:
+                rounds.answer(pages.store, pages.checker, round_id, session.member.name, request.form.get("antwoord") or "")
+            except LookupError:
+                return _page("message.html", 404, title="Ronde niet gevonden", member=session.member, csrf=session.csrf,
+                             text="Die oefenronde bestaat niet, is al afgelopen of is niet van jou.")
+            return _redirect(f"/oefenen/{round_id}")
+
+        @bp.get("/team")
+        @signed_in
+        async def team(request: Request, session: accounts.Session):
+            if not session.member.is_team_lead:
+                return _page("message.html", 403, title="Enkel voor teamverantwoordelijken", member=session.member,
+                             csrf=session.csrf, text="Je eigen scores zie je op de oefenpagina.")
+            found = pages.store.results_of(team=session.member.team)
+            rows = missed_rows(found)
+            return _page("team.html", title="Mijn team", member=session.member, csrf=session.csrf, rows=rows,
+                         charts=charts(found, f"Hele team {session.member.team}"))
+
+        @bp.get("/team.csv")
+        @signed_in
+        async def team_csv(request: Request, session: accounts.Session):
+            if not session.member.is_team_lead:
+                return response.text("Enkel voor teamverantwoordelijken.", status=403, headers=SECURITY_HEADERS)
+            out = io.StringIO()
+            writer = csv.writer(out)
+            for row in csv_rows(pages.store.results_of(team=session.member.team)):
+                writer.writerow(row)
+            headers = {**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="oefenresultaten.csv"'}
+            return response.text(out.getvalue(), headers=headers, content_type="text/csv; charset=utf-8")
+
+        return bp
+
+    def signed_in_response(self, request: Request, member: accounts.StaffMember):
+        token = accounts.start_session(self.store, member)
+        resp = _redirect("/")
+        _cookie(request, resp, SESSION_COOKIE, token)
+        _cookie(request, resp, SIGN_IN_COOKIE, "", max_age=0)
+        return resp
