@@ -97,21 +97,31 @@ def _wait_left(store: StaffStore, key: str, now: dt.datetime) -> int:
     return max(0, int(left + 0.999))
 
 
-def failure_keys(name: str, address: str) -> list:
-    address_hash = hashlib.sha256((address or "").encode()).hexdigest()[:32]
-    return [f"name:{name}", f"address:{address_hash}"]
+FAILURES_KEPT = dt.timedelta(days=1)  # long enough to slow a guesser down, then forgotten
+
+
+def failure_keys(row: Optional[dict], address: str) -> list:
+    """What a refused try counts against: the client address (hashed) and, when the name is an
+    account's, that account. A name that is no account is not kept: it may be a password typed
+    into the wrong field."""
+    keys = ["address:" + hashlib.sha256(("staff-sign-in " + (address or "")).encode()).hexdigest()[:32]]
+    if row:
+        keys.append(f"name:{row['name']}")
+    return keys
 
 
 def sign_in(store: StaffStore, name: str, password: str, address: str, now: Optional[dt.datetime] = None) -> StaffMember:
     """The member, or SignInRefused / TooManyAttempts; a refused try is counted for the name and
     for the address, and no password is checked while either must still wait."""
     now = now or utcnow()
+    store.forget_failures_before(now - FAILURES_KEPT)
+    store.end_expired_sessions(now)
     name = (name or "").strip().lower()[:64]
-    keys = failure_keys(name, address)
+    row = store.account(name) if NAME.match(name) else None
+    keys = failure_keys(row, address)
     wait = max(_wait_left(store, key, now) for key in keys)
     if wait:
         raise TooManyAttempts(wait)
-    row = store.account(name) if NAME.match(name) else None
     stored = row["password_hash"] if row else None
     try:
         _hasher.verify(stored or _DUMMY_HASH, password or "")
@@ -155,4 +165,4 @@ def current_session(store: StaffStore, token: Optional[str], now: Optional[dt.da
 
 
 def csrf_ok(session: Session, submitted: Optional[str]) -> bool:
-    return bool(submitted) and hmac.compare_digest(session.csrf, submitted)
+    return bool(submitted) and hmac.compare_digest(session.csrf.encode(), submitted.encode())

@@ -202,11 +202,13 @@ async def member_from_callback(settings: Settings, store: StaffStore, arguments:
         raise IdentityRefused(f"token exchange failed ({type(error).__name__})") from None
     claims = _verified_claims(token.get("id_token"), jwks, settings, pending["nonce"])
     member = _member_of(claims, settings)
+    identity = f"{settings.issuer} {claims['sub']}"
     existing = store.account(member.name)
-    if existing and existing["password_hash"]:
-        # A local account of that name stays as it is: the provider may not take it over.
-        raise IdentityRefused("a local account has that name")
-    store.add_account(member.name, member.display_name, member.role, member.team, None)
+    if existing and (existing["password_hash"] or existing["identity"] != identity):
+        # A local account, or another person's, of that name stays as it is: names folded from
+        # claims can collide ("rené" and "rene"), the provider's subject cannot.
+        raise IdentityRefused("that account name belongs to someone else")
+    store.add_account(member.name, member.display_name, member.role, member.team, None, identity)
     return member
 
 
@@ -249,7 +251,8 @@ def _text(value: Any, longest: int) -> str:
 
 def _member_of(claims: Dict[str, Any], settings: Settings) -> StaffMember:
     email = claims.get("email")
-    local_part = email.split("@", 1)[0] if isinstance(email, str) else None
+    verified = claims.get("email_verified") is True
+    local_part = email.split("@", 1)[0] if isinstance(email, str) and verified else None
     username = claims.get("preferred_username")
     if isinstance(username, str) and "@" in username:  # some providers put the e-mail address there
         username = username.split("@", 1)[0]

@@ -12,8 +12,10 @@ import io
 import ipaddress
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from typing import Any, Optional
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -23,10 +25,9 @@ from sanic.request import Request
 from bookings.store import StoreUnavailable
 from service_catalogue import load_catalogue, schedule
 from staff import accounts, identity_provider
-from staff.practice import facts as F
 from staff.practice import rounds
 from staff.practice.answer_check import AnswerChecker
-from staff.practice.scenarios import MIXED, topics
+from staff.practice.scenarios import MIXED, snapshot, statements, topics
 from staff.practice.wording import texts
 from staff.progress import charts, csv_rows, missed_rows
 from staff.store import StaffStore, aware
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 ROOT = "/staff"
 SESSION_COOKIE = "stadsloket_staff"
 SIGN_IN_COOKIE = "stadsloket_staff_signin"
+# Ties the identity provider's answer to the browser that asked for it (login CSRF). Lax: the
+# provider sends the browser back with a top-level GET from its own site.
+OIDC_COOKIE = "stadsloket_staff_oidc"
+OIDC_PATH = ROOT + "/oidc"
+STATE = re.compile(r"[A-Za-z0-9_-]{16,128}")  # what authorization_redirect makes
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -45,9 +51,10 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-# Where staff may connect from: loopback and the private ranges of an internal network, unless the
-# city narrows it (STADSLOKET_STAFF_NETWORKS, comma-separated). Anyone else gets a plain 404.
-DEFAULT_NETWORKS = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+# Where staff may connect from: this machine, unless the city names its internal network
+# (STADSLOKET_STAFF_NETWORKS, comma-separated). Anyone else gets a plain 404.
+DEFAULT_NETWORKS = "127.0.0.0/8,::1/128"
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 def allowed_networks() -> list:
@@ -73,12 +80,13 @@ def _secure(request: Request) -> bool:
     return request.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 
 
-def _cookie(request: Request, resp, name: str, value: str, max_age: Optional[int] = None) -> None:
+def _cookie(request: Request, resp, name: str, value: str, max_age: Optional[int] = None,
+            path: str = ROOT, samesite: str = "Strict") -> None:
     resp.cookies[name] = value
     morsel = resp.cookies[name]
-    morsel["path"] = ROOT
+    morsel["path"] = path
     morsel["httponly"] = True
-    morsel["samesite"] = "Strict"
+    morsel["samesite"] = samesite
     if _secure(request):
         morsel["secure"] = True
     if max_age is not None:
@@ -88,6 +96,12 @@ def _cookie(request: Request, resp, name: str, value: str, max_age: Optional[int
 def _page(template: str, status: int = 200, **values: Any):
     html = _templates.get_template(template).render(root=ROOT, after_follow_up=texts()["after_follow_up"], **values)
     return response.html(html, status=status, headers=SECURITY_HEADERS)
+
+
+def _unavailable(session: Optional[accounts.Session] = None):
+    member = session.member if session else None
+    return _page("message.html", 503, title="Even niet beschikbaar", member=member, csrf=session.csrf if session else "",
+                 text="De databank van de oefenruimte is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
 
 
 def _not_configured():
@@ -124,6 +138,11 @@ class StaffPages:
 
         @bp.middleware("request")
         async def internal_only(request: Request):
+            # A request forwarded by a proxy nobody declared (STADSLOKET_PROXIES_COUNT) comes from
+            # an unknown client behind the proxy's own, perhaps internal, address.
+            forwarded = any(header in request.headers for header in FORWARDING_HEADERS)
+            if forwarded and not request.app.config.get("PROXIES_COUNT"):
+                return response.text("Not Found", status=404)
             if not from_allowed_network(request.remote_addr or request.ip or ""):
                 return response.text("Not Found", status=404)
 
@@ -132,14 +151,16 @@ class StaffPages:
                 try:
                     session = pages.session(request)
                 except StoreUnavailable:
-                    return _page("message.html", 503, title="Even niet beschikbaar",
-                                 text="De databank van de oefenruimte is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+                    return _unavailable()
                 if session is None:
                     return _redirect("/aanmelden")
                 if request.method == "POST" and not accounts.csrf_ok(session, request.form.get("csrf")):
                     return _page("message.html", 403, title="Formulier verlopen", member=session.member, csrf=session.csrf,
                                  text="Dit formulier is niet meer geldig. Laad de pagina opnieuw en probeer nog eens.")
-                return await handler(request, session, *args, **kwargs)
+                try:
+                    return await handler(request, session, *args, **kwargs)
+                except StoreUnavailable:
+                    return _unavailable(session)
 
             wrapped.__name__ = handler.__name__
             return wrapped
@@ -168,13 +189,14 @@ class StaffPages:
                 _cookie(request, resp, SIGN_IN_COOKIE, token, max_age=1800)
                 return resp
 
-            if not expected or not hmac.compare_digest(expected, submitted):
+            if not expected or not hmac.compare_digest(expected.encode(), submitted.encode()):
                 return again(403, "Dit formulier is verlopen. Probeer opnieuw.")
             address = request.remote_addr or request.ip or ""
             try:
                 member = accounts.sign_in(pages.store, name, request.form.get("wachtwoord") or "", address)
             except accounts.TooManyAttempts as wait:
-                return again(429, f"Te veel mislukte pogingen. Probeer opnieuw over {wait.wait_seconds} seconden.")
+                unit = "seconde" if wait.wait_seconds == 1 else "seconden"
+                return again(429, f"Te veel mislukte pogingen. Probeer opnieuw over {wait.wait_seconds} {unit}.")
             except accounts.SignInRefused:
                 log.info("staff sign-in refused")
                 return again(401, "Die gebruikersnaam en dat wachtwoord horen niet bij elkaar.")
@@ -195,23 +217,36 @@ class StaffPages:
             except (identity_provider.IdentityRefused, StoreUnavailable):
                 return _page("message.html", 502, title="Aanmelden lukt niet",
                              text="De aanmeldservice van de stad antwoordt niet. Probeer het later opnieuw.")
-            return response.redirect(url, headers=SECURITY_HEADERS, status=303)
+            state = parse_qs(urlsplit(url).query).get("state", [""])[0]
+            resp = response.redirect(url, headers=SECURITY_HEADERS, status=303)
+            _cookie(request, resp, OIDC_COOKIE, state, max_age=600, path=OIDC_PATH, samesite="Lax")
+            return resp
 
         @bp.get("/oidc/terug")
         async def oidc_callback(request: Request):
             settings = identity_provider.configured()
             if settings is None:
                 return _not_configured()
+            arguments = {k: v[0] for k, v in request.args.items()}
+            started_here = request.cookies.get(OIDC_COOKIE) or ""
             try:
-                member = await identity_provider.member_from_callback(settings, pages.store, {k: v[0] for k, v in request.args.items()})
-                return pages.signed_in_response(request, member)
+                state = arguments.get("state", "")
+                if not STATE.fullmatch(state) or not hmac.compare_digest(started_here.encode(), state.encode()):
+                    raise identity_provider.IdentityRefused("the sign-in was not started in this browser")
+                member = await identity_provider.member_from_callback(settings, pages.store, arguments)
+                # A page of our own, not a redirect: the provider's site started this navigation,
+                # and a SameSite=Strict cookie is sent only on a navigation that starts here.
+                token = accounts.start_session(pages.store, member)
+                resp = _page("signed_in.html", title="Aangemeld")
+                _cookie(request, resp, SESSION_COOKIE, token)
+                _cookie(request, resp, OIDC_COOKIE, "", max_age=0, path=OIDC_PATH, samesite="Lax")
+                return resp
             except identity_provider.IdentityRefused:
                 log.info("staff sign-in through the identity provider refused")
                 return _page("message.html", 401, title="Aanmelden mislukt",
                              text="De aanmelding met je stadsaccount kon niet bevestigd worden. Probeer opnieuw.")
             except StoreUnavailable:
-                return _page("message.html", 503, title="Even niet beschikbaar",
-                             text="De databank van de oefenruimte is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+                return _unavailable()
 
         @bp.post("/afmelden")
         @signed_in
@@ -225,11 +260,12 @@ class StaffPages:
         @signed_in
         async def home(request: Request, session: accounts.Session):
             catalogue = load_catalogue()
-            current = F.snapshot(catalogue, schedule.today(catalogue))
-            every = F.all_facts(catalogue, schedule.today(catalogue))
-            changed = [every[k.replace("open_day:", "days_rule:")] for k in rounds.changed_for(pages.store, session.member.name, current)
-                       if k.replace("open_day:", "days_rule:") in every]
-            unique = list({fact.key: fact for fact in changed}.values())
+            today = schedule.today(catalogue)
+            every = statements(catalogue, today)
+            changed_keys = rounds.changed_for(pages.store, session.member.name, snapshot(catalogue, today))
+            # open_day follows its counter's days_rule, which names the change in general terms
+            named = {key.replace("open_day:", "days_rule:") for key in changed_keys}
+            unique = [every[key] for key in sorted(named) if key in every]
             past = []
             for done in pages.store.rounds_of(session.member.name)[:10]:
                 rows = rounds.score(done["state"])
@@ -264,7 +300,10 @@ class StaffPages:
         @signed_in
         async def answer(request: Request, session: accounts.Session, round_id: int):
             try:
-                rounds.answer(pages.store, pages.checker, round_id, session.member.name, request.form.get("antwoord") or "")
+                rounds.answer(pages.store, pages.checker, round_id, session.member.name,
+                              request.form.get("antwoord") or "", answered_step=request.form.get("stap") or "")
+            except rounds.StaleAnswer:
+                pass  # answered already (another tab): the round page shows where it stands
             except LookupError:
                 return _page("message.html", 404, title="Ronde niet gevonden", member=session.member, csrf=session.csrf,
                              text="Die oefenronde bestaat niet, is al afgelopen of is niet van jou.")

@@ -31,6 +31,8 @@ accounts = sa.Table(
     sa.Column("team", sa.String(64), nullable=False),
     # argon2id hash; null for accounts that only sign in through the identity provider
     sa.Column("password_hash", sa.String(255), nullable=True),
+    # "issuer subject" of an account made by the identity provider: the person it belongs to
+    sa.Column("identity", sa.String(400), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -63,6 +65,9 @@ rounds = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("snapshot", sa.Text, nullable=False),  # fact key -> fingerprint when the round began
     sa.Column("state", sa.Text, nullable=False),  # scenarios, position, follow-up, verdicts so far
+    # Raised by every answer: an answer checked against an older version (a second tab, a
+    # second replica) is refused instead of overwriting the newer one.
+    sa.Column("version", sa.Integer, nullable=False, default=0),
 )
 
 results = sa.Table(
@@ -124,13 +129,15 @@ class StaffStore:
 
     # accounts
 
-    def add_account(self, name: str, display_name: str, role: str, team: str, password_hash: Optional[str]) -> None:
+    def add_account(
+        self, name: str, display_name: str, role: str, team: str, password_hash: Optional[str], identity: Optional[str] = None
+    ) -> None:
         def work(conn: Connection) -> None:
             conn.execute(accounts.delete().where(accounts.c.name == name))
             conn.execute(
                 accounts.insert().values(
                     name=name, display_name=display_name, role=role, team=team,
-                    password_hash=password_hash, created_at=utcnow(),
+                    password_hash=password_hash, identity=identity, created_at=utcnow(),
                 )
             )
 
@@ -200,6 +207,9 @@ class StaffStore:
 
         self.transact(work)
 
+    def forget_failures_before(self, moment: dt.datetime) -> None:
+        self.transact(lambda conn: conn.execute(failures.delete().where(failures.c.last_at < moment)))
+
     def clear_failures(self, key: str) -> None:
         self.transact(lambda conn: conn.execute(failures.delete().where(failures.c.key == key)))
 
@@ -209,7 +219,7 @@ class StaffStore:
         def work(conn: Connection) -> int:
             result = conn.execute(
                 rounds.insert().values(
-                    trainee=trainee, team=team, topic=topic, started_at=utcnow(),
+                    trainee=trainee, team=team, topic=topic, started_at=utcnow(), version=0,
                     snapshot=json.dumps(snapshot, sort_keys=True), state=json.dumps(state),
                 )
             )
@@ -218,6 +228,8 @@ class StaffStore:
         return self.transact(work)
 
     def round(self, round_id: int) -> Optional[Dict[str, Any]]:
+        if not 0 < round_id < 2**31:
+            return None
         row = self.transact(lambda conn: conn.execute(sa.select(rounds).where(rounds.c.id == round_id)).first())
         if not row:
             return None
@@ -225,16 +237,25 @@ class StaffStore:
         found["snapshot"], found["state"] = json.loads(found["snapshot"]), json.loads(found["state"])
         return found
 
-    def save_round(self, round_id: int, state: Dict[str, Any], finished: bool, new_results: List[Dict[str, Any]]) -> None:
-        def work(conn: Connection) -> None:
-            values: Dict[str, Any] = {"state": json.dumps(state)}
+    def save_round(
+        self, round_id: int, version: int, state: Dict[str, Any], finished: bool, new_results: List[Dict[str, Any]]
+    ) -> bool:
+        """Saves the round if it is still at `version`; False (and nothing written) otherwise."""
+
+        def work(conn: Connection) -> bool:
+            values: Dict[str, Any] = {"state": json.dumps(state), "version": version + 1}
             if finished:
                 values["finished_at"] = utcnow()
-            conn.execute(rounds.update().where(rounds.c.id == round_id).values(**values))
+            updated = conn.execute(
+                rounds.update().where(rounds.c.id == round_id, rounds.c.version == version).values(**values)
+            )
+            if updated.rowcount != 1:
+                return False
             if new_results:
                 conn.execute(results.insert(), [{**r, "round_id": round_id, "answered_at": utcnow()} for r in new_results])
+            return True
 
-        self.transact(work)
+        return self.transact(work)
 
     def rounds_of(self, trainee: str, finished_only: bool = True) -> List[Dict[str, Any]]:
         query = sa.select(rounds).where(rounds.c.trainee == trainee)

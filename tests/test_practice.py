@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from staff import __main__ as staff_cli
 from staff.practice import facts as F
 from staff.practice import rounds
 from staff.practice.answer_check import AnswerChecker, Outcome
-from staff.practice.scenarios import MIXED, pick_round, situations
+from staff.practice.scenarios import MIXED, phrase, pick_round, situations, snapshot
 from staff.practice.wording import texts
 from staff.store import StaffStore, utcnow, rounds as rounds_table
 from tests.test_booking_store import database_url  # noqa: F401  (a fixture)
@@ -62,7 +63,7 @@ def test_every_scenario_has_its_facts_with_a_source():
     assert by_key["remote_product:strafregister"] == {"no_visit", "online", "phone_number"}
     assert by_key["remote_product:pin_puk"] == {"no_visit", "phone_number"}  # by phone only
     assert by_key["lost_or_stolen:eid"] == {"police_report", "appointment_only", "bring"}
-    assert by_key["deadline_product:adreswijziging"] == {"online", "legal_deadline"}
+    assert by_key["deadline_product:adreswijziging"] == {"no_visit", "online", "legal_deadline"}
 
 
 def test_the_open_day_follows_the_iso_week_of_the_asked_day():
@@ -140,14 +141,14 @@ def test_a_changed_fact_is_drilled_first_in_the_next_rounds(store):
     before = small_catalogue()
     rng = random.Random(5)
     first = rounds.start(store, before, "an", "centrum", "aanvragen", rng)
-    store.save_round(first, store.round(first)["state"], True, [])
-    assert rounds.changed_for(store, "an", F.snapshot(before, TODAY)) == []
+    store.save_round(first, 0, store.round(first)["state"], True, [])
+    assert rounds.changed_for(store, "an", snapshot(before, TODAY)) == []
 
     def redirect_ends(raw):
         raw["counters"]["linkeroever"]["redirect"]["valid_until"] = dt.date(2027, 3, 31)
 
     after = small_catalogue(redirect_ends)
-    changed = rounds.changed_for(store, "an", F.snapshot(after, TODAY))
+    changed = rounds.changed_for(store, "an", snapshot(after, TODAY))
     assert changed == ["redirect_counters:linkeroever"]
     for seed in range(5):  # whatever the topic and the draw
         chosen = pick_round(after, TODAY, MIXED, random.Random(seed), favour=changed)
@@ -157,7 +158,7 @@ def test_a_changed_fact_is_drilled_first_in_the_next_rounds(store):
     def pin_online(raw):
         raw["products"]["pin_puk"]["remote"]["online"] = True
 
-    assert "online:pin_puk" in rounds.changed_for(store, "an", F.snapshot(small_catalogue(pin_online), TODAY))
+    assert "online:pin_puk" in rounds.changed_for(store, "an", snapshot(small_catalogue(pin_online), TODAY))
 
 
 def test_a_round_stores_verdicts_but_never_the_answer_text(store):
@@ -180,16 +181,67 @@ def test_a_round_stores_verdicts_but_never_the_answer_text(store):
         rounds.answer(store, checker, round_id, "bart", "ander mans ronde")
 
 
+def _finish(store, catalogue, round_id, trainee="an", text="weet ik niet"):
+    checker = AnswerChecker(catalogue)
+    while not store.round(round_id)["finished_at"]:
+        rounds.answer(store, checker, round_id, trainee, text)
+
+
 def test_purge_deletes_rounds_past_the_retention(store, monkeypatch, capsys):
     catalogue = small_catalogue()
     old = rounds.start(store, catalogue, "an", "centrum", MIXED, random.Random(1), size=1)
-    rounds.answer(store, AnswerChecker(catalogue), old, "an", "weet ik niet")
-    rounds.answer(store, AnswerChecker(catalogue), old, "an", "weet ik niet") if not store.round(old)["finished_at"] else None
+    _finish(store, catalogue, old)
     recent = rounds.start(store, catalogue, "an", "centrum", MIXED, random.Random(1), size=1)
+    _finish(store, catalogue, recent)
+    kept = [r for r in store.results_of(trainee="an") if r["round_id"] == recent]
+    assert kept
     with store.engine.begin() as conn:
         conn.execute(rounds_table.update().where(rounds_table.c.id == old).values(started_at=utcnow() - dt.timedelta(days=400)))
     monkeypatch.setattr(staff_cli, "StaffStore", lambda: store)
     assert staff_cli.main(["purge-practice"]) == 0
     assert "1 oefenrondes" in capsys.readouterr().out
     assert store.round(old) is None and store.round(recent) is not None
-    assert store.results_of(trainee="an") == []
+    assert store.results_of(trainee="an") == kept
+
+
+@pytest.mark.parametrize("topic", [MIXED, "loketten", "aanvragen", "verlies", "thuis"])
+def test_every_topic_gives_a_full_round(topic):
+    for catalogue in (small_catalogue(), Catalogue.parse_obj(yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8")))):
+        for seed in range(3):
+            chosen = pick_round(catalogue, TODAY, topic, random.Random(seed))
+            assert len(chosen) == 5
+            if topic != MIXED:  # the topic first, as far as the catalogue has situations of it
+                available = sum(s.topic == topic for s in situations(catalogue, TODAY, random.Random(seed)))
+                assert sum(s.topic == topic for s in chosen) == min(5, available), [s.kind for s in chosen]
+
+
+def test_every_phrasing_reads_right_with_every_person_and_document():
+    catalogue = Catalogue.parse_obj(yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8")))
+    wrong = re.compile(r"\b(ik (heeft|gaat|komt|is)|mijn (vrouw|man|zoon|dochter) (heb|ga|kom|ben)\b)|\{|\}|\(|uit mijn", re.I)
+    for situation in situations(catalogue, TODAY, random.Random(0)):
+        lines = texts()["citizen"][situation.kind]
+        for line in range(len(lines)):
+            for person in texts()["people"]:
+                message = phrase(situation, random.Random(0), line=line, person=person)
+                assert not wrong.search(message), message
+    kids = [s for s in situations(catalogue, TODAY, random.Random(0)) if s.kind == "visit_product" and s.subject == "kids_id"][0]
+    for seed in range(20):
+        message = phrase(kids, random.Random(seed), line=1)
+        assert message.startswith(("Mijn zoon", "Mijn dochter")), message  # a Kids-ID is for a child
+
+
+def test_a_round_survives_long_odd_answers_and_a_second_tab(store):
+    catalogue = small_catalogue()
+    round_id = rounds.start(store, catalogue, "an", "centrum", MIXED, random.Random(3), size=2)
+    checker = AnswerChecker(catalogue)
+    first_step = rounds.step(store.round(round_id))
+    rounds.answer(store, checker, round_id, "an", "afspraak\x00\x07 " * 20_000, answered_step=first_step)
+    after = store.round(round_id)
+    assert after["version"] == 1
+    # The same question answered again from a tab that still shows it: refused, nothing changes.
+    with pytest.raises(rounds.StaleAnswer):
+        rounds.answer(store, checker, round_id, "an", "nog eens", answered_step=first_step)
+    assert store.round(round_id)["state"] == after["state"]
+    _finish(store, catalogue, round_id)
+    asked = sum(len(s["facts"]) for s in store.round(round_id)["state"]["scenarios"])
+    assert len(store.results_of(trainee="an")) == asked

@@ -166,7 +166,7 @@ def test_the_role_claim_makes_a_team_lead(store):
 
 
 def test_claims_named_by_configuration_and_fallbacks(store):
-    user = {"sub": "4a1c", "email": "Ëlise.Van-Damme@antwerpen.be", "groups": "loketleiding"}
+    user = {"sub": "4a1c", "email": "Ëlise.Van-Damme@antwerpen.be", "email_verified": True, "groups": "loketleiding"}
 
     async def work(provider):
         settings = provider.settings(role_claim="groups", teamlead_value="loketleiding", team_claim="afdeling")
@@ -174,6 +174,9 @@ def test_claims_named_by_configuration_and_fallbacks(store):
 
     # no preferred_username: the e-mail address's local part; no names: the account name; no team: the default
     assert with_provider(work, user) == accounts.StaffMember("elise.van-damme", "elise.van-damme", "teamlead", "stadsloketten")
+    # An e-mail address the provider has not verified names nobody: the subject does.
+    unverified = {**user, "sub": "5b2d", "email": "iemand@antwerpen.be", "email_verified": False}
+    assert with_provider(work, unverified).name == "5b2d"
 
 
 def test_the_subject_when_nothing_else_names_the_member_and_refused_when_nothing_is_usable(store):
@@ -386,8 +389,13 @@ def test_signing_in_through_the_staff_page(monkeypatch, store):
                         assert r.status == 302
                         back = r.headers["Location"]
                     assert back.startswith(f"{page}/staff/oidc/terug?")
+                    # The provider's answer opened in another browser (a link sent to a
+                    # colleague: login CSRF) signs nobody in, and does not use up the answer.
+                    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as colleague:
+                        async with colleague.get(back, allow_redirects=False) as r:
+                            elsewhere = (r.status, r.cookies.get(SESSION_COOKIE))
                     async with browser.get(back, allow_redirects=False) as r:
-                        status, location, cookie = r.status, r.headers.get("Location"), r.cookies.get(SESSION_COOKIE)
+                        status, page_text, cookie = r.status, await r.text(), r.cookies.get(SESSION_COOKIE)
                     async with browser.get(f"{page}/staff/", allow_redirects=False) as r:
                         home = (r.status, await r.text())
                     async with browser.get(back, allow_redirects=False) as r:  # the same answer once more
@@ -395,10 +403,13 @@ def test_signing_in_through_the_staff_page(monkeypatch, store):
             finally:
                 server.close()
                 await server.wait_closed()
-            return status, location, cookie, home, replayed
+            return elsewhere, status, page_text, cookie, home, replayed
 
-    status, location, cookie, (home_status, home), replayed = asyncio.run(scenario())
-    assert status == 303 and location == "/staff/"
+    elsewhere, status, page_text, cookie, (home_status, home), replayed = asyncio.run(scenario())
+    assert elsewhere == (401, None)
+    # A page that moves on by itself: the provider's site started this navigation, and a
+    # SameSite=Strict cookie only travels on a navigation that starts on ours.
+    assert status == 200 and 'http-equiv="refresh" content="0; url=/staff/"' in page_text
     assert cookie is not None and cookie.value
     assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/staff"
     assert home_status == 200 and "Karim El Amrani" in home

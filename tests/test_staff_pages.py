@@ -156,7 +156,9 @@ def test_a_round_from_start_to_score_writes_no_booking_and_the_team_lead_sees_it
                 if "Je score" in page:
                     break
                 round_path = re.search(r'action="(/staff/oefenen/\d+/antwoord)"', page).group(1)
-                async with http.post(url + round_path, data={"csrf": token, "antwoord": "Maak nen afspraak en breng uw identiteitskaart mee."}) as answered:
+                step = re.search(r'name="stap" value="([^"]*)"', page).group(1)
+                answer = {"csrf": token, "stap": step, "antwoord": "Maak nen afspraak en breng uw identiteitskaart mee."}
+                async with http.post(url + round_path, data=answer) as answered:
                     page = await answered.text()
                     assert answered.status == 200
             assert "Je score" in page and "Feiten juist per onderwerp" in page
@@ -204,6 +206,47 @@ def test_the_public_channels_cannot_reach_the_staff_side(monkeypatch, tmp_path):
     assert store.rounds_of("an", finished_only=False) == []
 
 
+def test_a_request_forwarded_by_an_undeclared_proxy_gets_nothing(monkeypatch, tmp_path):
+    _store(tmp_path, monkeypatch)
+
+    async def scenario(url, _agent):
+        async with client() as http:
+            async with http.get(f"{url}/staff/aanmelden") as direct:
+                assert direct.status == 200  # loopback, the default
+            for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+                async with http.get(f"{url}/staff/aanmelden", headers={header: "203.0.113.9"}) as forwarded:
+                    assert forwarded.status == 404, header
+
+    serve(monkeypatch, tmp_path, scenario)
+
+
+def test_odd_input_gets_a_page_not_an_error(monkeypatch, tmp_path):
+    _store(tmp_path, monkeypatch)
+
+    async def scenario(url, _agent):
+        async with client() as http:
+            async with http.get(f"{url}/staff/aanmelden") as form:
+                await form.text()
+            async with http.post(f"{url}/staff/aanmelden", data={"csrf": "é" * 40, "naam": "an\x00", "wachtwoord": "x"},
+                                 allow_redirects=False) as odd_token:
+                assert odd_token.status == 403 and "verlopen" in await odd_token.text()
+            assert (await _sign_in(http, url, "an\x00", "x")).status == 401
+            assert (await _sign_in(http, url, "an")).status == 303
+            async with http.get(f"{url}/staff/") as home:
+                token = _csrf(await home.text())
+            async with http.post(f"{url}/staff/oefenen", data={"onderwerp": "alles", "csrf": "ü" * 43},
+                                 allow_redirects=False) as odd:
+                assert odd.status == 403
+            for path in ("/staff/oefenen/99999999999999999999", "/staff/oefenen/0"):
+                async with http.get(url + path) as missing:
+                    assert missing.status == 404, path
+            async with http.post(f"{url}/staff/oefenen/99999999999999999999/antwoord",
+                                 data={"csrf": token, "antwoord": "x", "stap": "0"}) as missing:
+                assert missing.status == 404
+
+    serve(monkeypatch, tmp_path, scenario)
+
+
 def test_the_staff_page_answers_only_the_internal_network(monkeypatch, tmp_path):
     _store(tmp_path, monkeypatch)
     monkeypatch.setenv("STADSLOKET_STAFF_NETWORKS", "10.20.0.0/16")
@@ -230,7 +273,7 @@ def test_the_page_names_the_facts_that_changed_since_the_last_round(monkeypatch,
 
     store = _store(tmp_path, monkeypatch)
     done = rounds.start(store, load_catalogue(), "an", "centrum", "alles", random.Random(0))
-    store.save_round(done, store.round(done)["state"], True, [])
+    store.save_round(done, 0, store.round(done)["state"], True, [])
     raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     raw["counters"]["linkeroever"]["redirect"]["valid_until"] = "2027-03-31"
     changed = tmp_path / "services.yml"

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from service_catalogue import schedule
 from service_catalogue.model import Catalogue, Counter, Product, Source
@@ -231,7 +231,7 @@ def online(catalogue: Catalogue, product: Product) -> Optional[Fact]:
     if not product.remote.online:
         return None
     statement = render("statement", "online", product=product.name)
-    return _fact("online", product.id, statement, product.remote.source, _dump(product.remote))
+    return _fact("online", product.id, statement, product.remote.source, [True, _dump(product.remote.source)])
 
 
 def phone_number(catalogue: Catalogue, product: Product) -> Optional[Fact]:
@@ -246,7 +246,7 @@ def phone_number(catalogue: Catalogue, product: Product) -> Optional[Fact]:
         product.id,
         statement,
         product.remote.source,
-        [_dump(product.remote), centre.phone],
+        [True, centre.phone, _dump(product.remote.source)],
         phone=centre.phone,
     )
 
@@ -300,34 +300,3 @@ def legal_deadline(catalogue: Catalogue, product: Product) -> Optional[Fact]:
         _dump(product.legal_deadline),
         deadline=product.legal_deadline.text,
     )
-
-
-PRODUCT_FACTS = (no_visit, online, phone_number, bring, home_delivery, police_report, home_visit, legal_deadline)
-
-
-def all_facts(catalogue: Catalogue, today: dt.date) -> Dict[str, Fact]:
-    """Every fact a scenario can ask for today, by key: the snapshot a round is compared against."""
-    facts: List[Optional[Fact]] = [appointment_only(catalogue)]
-    for counter in catalogue.counters.values():
-        facts.append(redirect_counters(catalogue, counter, today))
-        facts.append(days_rule(catalogue, counter, today))
-        if has_few_days(counter, today):
-            facts.append(any_counter(catalogue, counter))
-    for product in catalogue.products.values():
-        facts.extend(make(catalogue, product) for make in PRODUCT_FACTS)
-    return {fact.key: fact for fact in facts if fact is not None}
-
-
-def snapshot(catalogue: Catalogue, today: dt.date) -> Dict[str, str]:
-    """Fact key -> fingerprint; open_day shares days_rule's data, so it follows that key."""
-    found = {key: fact.fingerprint for key, fact in all_facts(catalogue, today).items()}
-    for key in list(found):
-        if key.startswith("days_rule:"):
-            found["open_day:" + key.split(":", 1)[1]] = found[key]
-    return found
-
-
-def changed_keys(current: Dict[str, str], before: Dict[str, str]) -> List[str]:
-    """Keys that are new or whose data differs from `before` (a fact that disappeared has no
-    scenario left to practise, so it is not listed)."""
-    return sorted(key for key, value in current.items() if before.get(key) != value)

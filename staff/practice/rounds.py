@@ -14,7 +14,7 @@ from service_catalogue import schedule
 from service_catalogue.model import Catalogue
 from staff.practice import facts as F
 from staff.practice.answer_check import AnswerChecker, Outcome
-from staff.practice.scenarios import MIXED, ROUND_SIZE, Scenario, pick_round, topics
+from staff.practice.scenarios import MIXED, ROUND_SIZE, Scenario, pick_round, snapshot, topics
 from staff.practice.wording import render, texts
 from staff.store import StaffStore
 
@@ -70,7 +70,7 @@ def start(
     if topic != MIXED and topic not in topics():
         raise ValueError(f"unknown topic {topic!r}")
     today = schedule.today(catalogue)
-    current = F.snapshot(catalogue, today)
+    current = snapshot(catalogue, today)
     favour = changed_for(store, trainee, current)
     chosen = pick_round(catalogue, today, topic, rng or random.Random(), favour=favour, size=size)
     state = {
@@ -88,11 +88,26 @@ def _facts(scenario: Dict[str, Any]) -> List[F.Fact]:
     return [_fact_from_dict(f) for f in scenario["facts"]]
 
 
-def answer(store: StaffStore, checker: AnswerChecker, round_id: int, trainee: str, text: str) -> Dict[str, Any]:
-    """Checks one answer; returns the round's new state."""
+class StaleAnswer(Exception):
+    """The answer was given to a question that is no longer the round's current one."""
+
+
+def step(found: Dict[str, Any]) -> str:
+    """Names the question on screen ("2" or "2:bring:eid" for a follow-up), for the answer form."""
+    state = found["state"]
+    return f'{state["position"]}:{state["follow_up"] or ""}'.rstrip(":")
+
+
+def answer(
+    store: StaffStore, checker: AnswerChecker, round_id: int, trainee: str, text: str, answered_step: Optional[str] = None
+) -> Dict[str, Any]:
+    """Checks one answer to the question `answered_step` (None: the current one); returns the
+    round's new state. StaleAnswer when that question was answered already (another tab)."""
     found = store.round(round_id)
     if not found or found["trainee"] != trainee or found["finished_at"] is not None:
         raise LookupError("no open round of this trainee")
+    if answered_step is not None and answered_step != step(found):
+        raise StaleAnswer()
     state = found["state"]
     position = state["position"]
     scenario = state["scenarios"][position]
@@ -108,7 +123,8 @@ def answer(store: StaffStore, checker: AnswerChecker, round_id: int, trainee: st
         if asking is not None:
             state["follow_up"] = asking.key
             state["last_feedback"] = None
-            store.save_round(round_id, state, False, [])
+            if not store.save_round(round_id, found["version"], state, False, []):
+                raise StaleAnswer()
             return state
     else:
         still_missed = [f for f in facts if verdicts[f.key][0] == Outcome.MISSED.value]
@@ -128,7 +144,8 @@ def answer(store: StaffStore, checker: AnswerChecker, round_id: int, trainee: st
     ]
     state["position"] = position + 1
     finished = state["position"] >= len(state["scenarios"])
-    store.save_round(round_id, state, finished, new_results)
+    if not store.save_round(round_id, found["version"], state, finished, new_results):
+        raise StaleAnswer()
     return state
 
 
@@ -136,7 +153,7 @@ def view(found: Dict[str, Any]) -> Dict[str, Any]:
     """What the page shows of a round: the last feedback, the citizen's next words, the score."""
     state = found["state"]
     scenarios = state["scenarios"]
-    shown: Dict[str, Any] = {"round_id": found["id"], "total": len(scenarios), "position": state["position"]}
+    shown: Dict[str, Any] = {"round_id": found["id"], "total": len(scenarios), "position": state["position"], "step": step(found)}
     feedback = state.get("last_feedback")
     if feedback:
         scenario = scenarios[feedback["position"]]
