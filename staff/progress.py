@@ -9,7 +9,7 @@ from staff.practice.scenarios import spoken_name, topics
 from staff.practice.wording import texts
 
 BAR_WIDTH = 320
-LABEL_WIDTH = 330
+LABEL_WIDTH = 200  # the least room for labels
 ROW_HEIGHT = 28
 
 
@@ -69,7 +69,9 @@ def chart(title: str, results: List[Dict[str, Any]]) -> Dict[str, Any]:
         percent = round(100 * missed / asked)
         rows.append({"label": _label(fact_key), "percent": percent, "width": round(BAR_WIDTH * percent / 100),
                      "y": len(rows) * ROW_HEIGHT, "asked": asked})
-    return {"title": title, "bars": rows, "left": LABEL_WIDTH, "width": LABEL_WIDTH + BAR_WIDTH + 60,
+    # Room for the longest label at 13 px (about 7 px a character), so no label runs into its bar.
+    left = max(LABEL_WIDTH, 24 + 7 * max((len(r["label"]) for r in rows if "label" in r), default=0))
+    return {"title": title, "bars": rows, "left": left, "width": left + BAR_WIDTH + 60,
             "height": max(ROW_HEIGHT, len(rows) * ROW_HEIGHT)}
 
 

@@ -110,6 +110,8 @@ def test_answers_about_a_document_without_a_visit(answer, expected):
         ("Omdat ge op Linkeroever woont, moet ge naar 't centrum of Berchem. Binnenlopen gaat nie.", {"redirect_counters": "hit", "appointment_only": "hit"}),
         ("Kom maar naar Linkeroever, zonder afspraak.", {"redirect_counters": "wrong", "appointment_only": "wrong"}),
         ("Ga naar Berchem.", {"redirect_counters": "missed", "appointment_only": "missed"}),
+        ("Linkeroever neemt nu geen afspraken, ge kunt terecht in Berchem of Merksem.",
+         {"redirect_counters": "hit", "appointment_only": "missed"}),
     ],
 )
 def test_answers_about_a_redirected_counter(answer, expected):

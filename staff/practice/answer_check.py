@@ -180,6 +180,11 @@ class AnswerChecker:
 
     def appointment_only(self, reading: Reading, fact: Fact) -> Outcome:
         said, denied = reading.concept("appointment")
+        if denied and not said:
+            # "Linkeroever neemt geen afspraken": a counter that takes none, not a visit without one.
+            about_counter = {clause for _, _, clause in self._named_in(reading, "counter")}
+            found = reading.find(words()["concepts"]["appointment"])
+            denied = any(o.negated and o.clause not in about_counter for o in found)
         walk_in, walk_in_denied = reading.concept("walk_in")
         if said or walk_in_denied:
             return Outcome.HIT

@@ -255,7 +255,9 @@ def bring(catalogue: Catalogue, product: Product) -> Optional[Fact]:
     if not product.bring or not product.bring.items:
         return None
     items = product.bring.items
-    statement = render("statement", "bring", product=product.name, items="; ".join(items))
+    # Items that hold a comma themselves are listed with semicolons.
+    listed = "; ".join(items) if any("," in item for item in items) else join(items)
+    statement = render("statement", "bring", product=product.name, items=listed)
     return _fact("bring", product.id, statement, product.bring.source, _dump(product.bring), items=tuple(items))
 
 
