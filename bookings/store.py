@@ -305,6 +305,15 @@ class BookingStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    def reachable(self) -> bool:
+        """Whether the database answers (for readiness checks); never raises."""
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except exc.DBAPIError:
+            return False
+
     # plumbing
 
     def _ensure_schema(self) -> None:

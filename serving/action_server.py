@@ -24,7 +24,8 @@ TOKEN_ENV = "STADSLOKET_ACTION_TOKEN"
 HOST_ENV = "STADSLOKET_ACTION_HOST"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
-OPEN_PATHS = {"/health"}
+# Health and metrics need no token; they answer only this machine (serving.operations).
+OPEN_PATHS = {"/health", "/health/live", "/health/ready", "/metrics"}
 MIN_TOKEN_CHARS = 16
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,23 @@ def create_app(token: str, actions_package: str = "actions"):
         return response.json({"error": "internal error"}, status=500)
 
     app.error_handler.add(Exception, bare_error)
+    from serving import operations
+
+    operations.add_routes(app, bookings_ready)
+    operations.count_bookings()
     return app
+
+
+def bookings_ready(_app):
+    """The bookings database answers."""
+
+    def check() -> bool:
+        from actions.form_behaviour import booking_store
+
+        store = booking_store()
+        return store.reachable()
+
+    return check
 
 
 def main(argv=None) -> int:

@@ -53,6 +53,9 @@ def too_large(request) -> bool:
 
 
 def guard_app(app) -> None:
+    from serving import operations
+
+    operations.add_routes(app, operations.rasa_ready)
     app.config.REQUEST_MAX_SIZE = int(os.environ.get(MAX_REQUEST_ENV) or DEFAULT_MAX_REQUEST_BYTES)
     proxies = os.environ.get(PROXIES_ENV)
     if proxies:

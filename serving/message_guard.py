@@ -23,12 +23,13 @@ import json
 import logging
 import os
 import re
+import time
 import traceback
 from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from serving import several_questions
+from serving import operations, several_questions
 from serving.action_calls import ActionServerUnavailable
 from serving.conversation_store import ConversationStoreUnavailable
 from serving.rate_limits import Decision, RateLimits
@@ -42,6 +43,8 @@ MAX_SENDER_CHARS = 128
 MAX_METADATA_BYTES = 4096
 DELIVERY_KEY = "delivery_id"
 DELIVERY_SECONDS = 24 * 3600
+# What became of the message being handled, for the metrics: "answered" or the guard's reply.
+_OUTCOME: contextvars.ContextVar[str] = contextvars.ContextVar("stadsloket_outcome", default="answered")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 CLIENT_ADDRESS: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar(
@@ -70,6 +73,16 @@ class MessageGuard:
         return cls(RateLimits.from_environment(), max_chars())
 
     async def handle(self, handle_message, agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+        """Guards one message; counts it for /metrics by what became of it (serving.operations)."""
+        started = time.perf_counter()
+        token = _OUTCOME.set("answered")
+        try:
+            return await self._guarded(handle_message, agent, message)
+        finally:
+            operations.count_message(message.input_channel, _OUTCOME.get(), time.perf_counter() - started)
+            _OUTCOME.reset(token)
+
+    async def _guarded(self, handle_message, agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
         text = message.text
         sender = str(message.sender_id)
         if len(sender) > MAX_SENDER_CHARS:
@@ -84,6 +97,7 @@ class MessageGuard:
                 log.warning("rate limit reached on channel %s", message.input_channel)
                 return await self._reply(message, "rate_limited")
             if decision is Decision.REFUSED:
+                _OUTCOME.set("rate_limited_silently")
                 return self._collected(message)
         if text is not None and len(text) > self.limit_chars:
             log.warning("message of %d characters refused (limit %d)", len(text), self.limit_chars)
@@ -93,6 +107,7 @@ class MessageGuard:
         self._trim_metadata(message)
         if not await self._first_delivery(message):
             log.info("repeated delivery on channel %s ignored", message.input_channel)
+            _OUTCOME.set("repeated_delivery")
             return self._collected(message)
 
         try:
@@ -151,6 +166,7 @@ class MessageGuard:
         return channel.messages if isinstance(channel, CollectingOutputChannel) else None
 
     async def _reply(self, message: UserMessage, key: str, **values: Any):
+        _OUTCOME.set(key)
         try:
             await message.output_channel.send_response(
                 message.sender_id, {"text": server_reply(key, **values)}

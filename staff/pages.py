@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-import ipaddress
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ from sanic.request import Request
 
 from bookings.store import StoreUnavailable
 from service_catalogue import load_catalogue, schedule
+from serving import internal_network
 from staff import accounts, identity_provider
 from staff.practice import rounds
 from staff.practice.answer_check import AnswerChecker
@@ -51,23 +51,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-# Where staff may connect from: this machine, unless the city names its internal network
-# (STADSLOKET_STAFF_NETWORKS, comma-separated). Anyone else gets a plain 404.
-DEFAULT_NETWORKS = "127.0.0.0/8,::1/128"
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
-
-
-def allowed_networks() -> list:
-    raw = os.environ.get("STADSLOKET_STAFF_NETWORKS") or DEFAULT_NETWORKS
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
-
-
-def from_allowed_network(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in allowed_networks())
+# Where staff may connect from: this machine, unless the city names its internal network.
+NETWORKS_ENV = "STADSLOKET_STAFF_NETWORKS"
 
 
 _templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
@@ -138,12 +123,7 @@ class StaffPages:
 
         @bp.middleware("request")
         async def internal_only(request: Request):
-            # A request forwarded by a proxy nobody declared (STADSLOKET_PROXIES_COUNT) comes from
-            # an unknown client behind the proxy's own, perhaps internal, address.
-            forwarded = any(header in request.headers for header in FORWARDING_HEADERS)
-            if forwarded and not request.app.config.get("PROXIES_COUNT"):
-                return response.text("Not Found", status=404)
-            if not from_allowed_network(request.remote_addr or request.ip or ""):
+            if not internal_network.allowed(request, NETWORKS_ENV):
                 return response.text("Not Found", status=404)
 
         def signed_in(handler):

@@ -166,3 +166,36 @@ def test_an_error_answers_500_without_echoing_the_request(action_server):
     assert answer == {"error": "internal error"}
     log = action_server.log_file.read_text(errors="replace")
     assert "0470123456" not in log
+
+
+def _get(url: str, headers: Optional[Dict[str, str]] = None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_health_and_metrics_need_no_secret_and_count_bookings(action_server, store):
+    assert _get(action_server.url + "/health/live")[0] == 200
+    assert _get(action_server.url + "/health/ready") == (200, '{"status":"ready"}')
+    before = _metric(_get(action_server.url + "/metrics")[1], "stadsloket_bookings_total", change="booked", outcome="done")
+    day = next_open_day("ekeren")
+    slots = {**FORGED_SLOTS, "booking_counter": "ekeren", "booking_date": day.isoformat(),
+             "booking_time": "10:45", "booking_name": "Bo Jacobs", "booking_contact": "bo@example.org"}
+    assert call(action_server.url, action_call("action_finish_booking", slots, sender="counted"))[0] == 200
+    status, text = _get(action_server.url + "/metrics")
+    assert status == 200 and "# TYPE stadsloket_bookings_total counter" in text
+    assert _metric(text, "stadsloket_bookings_total", change="booked", outcome="done") == before + 1
+    assert "bo@example.org" not in text and "Bo Jacobs" not in text
+    # Health and metrics are for this machine: a request relayed by an undeclared proxy gets nothing.
+    assert _get(action_server.url + "/metrics", {"X-Forwarded-For": "203.0.113.9"})[0] == 404
