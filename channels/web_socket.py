@@ -25,6 +25,10 @@ from serving.message_guard import CLIENT_ADDRESS
 
 log = logging.getLogger(__name__)
 ORIGINS_ENV = "STADSLOKET_WEB_ORIGINS"
+# With several Rasa replicas: the Redis that carries a message to a socket on another replica (the
+# same Redis as the rate limits). Unset: one replica, rooms in memory.
+REDIS_ENV = "STADSLOKET_REDIS_URL"
+REDIS_CHANNEL = "stadsloket-socketio"
 DEFAULT_ORIGINS = "http://localhost:8080,http://127.0.0.1:8080"
 
 
@@ -55,6 +59,22 @@ def _address(environ: Dict[str, Any]) -> Optional[str]:
     return environ.get("REMOTE_ADDR")
 
 
+def share_rooms_through_redis(sio) -> None:
+    """Rasa builds its socket.io server inside blueprint(); its client manager can still be
+    replaced before the first connection (python-socketio initialises it then). With
+    python-socketio's Redis manager, an emit to a session's room on one replica reaches the
+    socket held by another."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        return
+    import socketio
+
+    manager = socketio.AsyncRedisManager(url, channel=REDIS_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager
+    log.info("socket.io rooms shared through Redis")
+
+
 class WebSocketChannel(SocketIOInput):
     @classmethod
     def name(cls) -> Text:
@@ -69,6 +89,7 @@ class WebSocketChannel(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         sio.eio.cors_allowed_origins = allowed_origins()
+        share_rooms_through_redis(sio)
         handlers = sio.handlers[self.namespace or "/"]
         rasa_connect = handlers["connect"]
         rasa_disconnect = handlers["disconnect"]
