@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import unicodedata
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
@@ -31,25 +29,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from bookings.store import unavailable_on_failure
 from staff.accounts import NAME, StaffMember
-from staff.store import SCHEMA_LOCK_KEY, StaffStore, utcnow
+from staff.store import StaffStore, oidc_logins as logins, utcnow
 
 LOGIN_LIFETIME = dt.timedelta(minutes=10)  # longer than anyone takes at the provider's page
 ALGORITHMS = ["RS256", "ES256"]  # never "none" nor HS256 (which would make the client secret a key)
 CLOCK_LEEWAY_SECONDS = 30  # the provider's clock and ours may differ a little
 TIMEOUT_SECONDS = 10
-
-metadata = sa.MetaData()  # its own, so the staff store's schema is untouched
-logins = sa.Table(
-    "staff_oidc_logins",
-    metadata,
-    sa.Column("state", sa.String(64), primary_key=True),
-    sa.Column("nonce", sa.String(64), nullable=False),
-    sa.Column("code_verifier", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 class IdentityRefused(Exception):
     """The provider's answer cannot be trusted or used; nobody is signed in."""
@@ -118,24 +104,7 @@ async def _discovery(client: AsyncOAuth2Client, issuer: str) -> Dict[str, Any]:
 
 # --- pending sign-ins -----------------------------------------------------------------------------
 
-_ready: "weakref.WeakSet" = weakref.WeakSet()  # engines whose table exists
-_ready_lock = threading.Lock()
-
-
-def _ensure_table(store: StaffStore) -> None:
-    """Creates staff_oidc_logins once per engine; on PostgreSQL under the staff schema's lock, so
-    that two workers starting together do not both try to create it."""
-    if store.engine in _ready:
-        return
-    with _ready_lock, unavailable_on_failure(), store.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-        metadata.create_all(conn)
-    _ready.add(store.engine)
-
-
 def _remember(store: StaffStore, state: str, nonce: str, code_verifier: str) -> None:
-    _ensure_table(store)
     now = utcnow()
 
     def work(conn) -> None:
@@ -151,7 +120,6 @@ def _take(store: StaffStore, state: str) -> Optional[Dict[str, Any]]:
     whose delete removed the row gets it."""
     if not state or len(state) > 64:
         return None
-    _ensure_table(store)
     now = utcnow()
 
     def work(conn) -> Optional[Dict[str, Any]]:

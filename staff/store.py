@@ -54,6 +54,16 @@ failures = sa.Table(
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Sign-ins begun at the identity provider (staff/identity_provider.py): state, nonce, verifier.
+oidc_logins = sa.Table(
+    "staff_oidc_logins",
+    metadata,
+    sa.Column("state", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 rounds = sa.Table(
     "practice_rounds",
     metadata,
