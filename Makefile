@@ -25,11 +25,13 @@ MODEL_LANGUAGE := $(addprefix language/,__init__.py catalogue_entity_extractor.p
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(MODEL_LANGUAGE) \
 	$(wildcard service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install web browser train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
+.PHONY: help install web browser nginx cluster test-cluster manifests backup restore train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
 	@echo "make test   set up if needed, train if needed, run every test"
+	@echo "make cluster   replicas behind nginx on PostgreSQL and Redis (http://localhost:8080)"
+	@echo "make test-cluster   100 citizens booking through the cluster while parts of it fail"
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
 	@echo "make purge-conversations DAYS=30   delete conversations idle for more than DAYS days"
@@ -72,6 +74,17 @@ $(WEB_PACKAGES): web/package.json web/package-lock.json
 $(WEB_PAGE): $(WEB_PACKAGES) $(INSTALLED) web/page.html channels/web_page.py service_catalogue/services.yml
 	$(PYTHON) -m channels.web_page build/web
 
+# Debian's nginx in front of the replicas (make cluster, make test-cluster, the bench).
+NGINX := /usr/sbin/nginx
+
+nginx: $(NGINX)
+
+$(NGINX):
+	@echo "Installing Debian's nginx-light for the cluster"; mkdir -p build
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nginx-light > build/apt-nginx.log 2>&1 || \
+	{ $$SUDO apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nginx-light > build/apt-nginx.log 2>&1; }
+
 # Debian's Chromium for the browser test (nothing downloads a browser of its own).
 CHROMIUM := /usr/bin/chromium
 
@@ -89,10 +102,40 @@ $(MODEL): $(SPACY_INSTALLED) $(TRAINING_INPUTS)
 	$(BIN)/rasa train --fixed-model-name stadsloket --out models
 	@touch $@
 
+# Every server is started by serving/launcher.py: here one of each, in `make cluster` replicas
+# behind nginx, and the same code starts them for the tests and the bench.
 run: install $(MODEL) web
-	BIN=$(BIN) MODEL=$(MODEL) scripts/serve.sh
+	$(PYTHON) -m serving.launcher run
 
-test: install $(MODEL) web browser
+# The production profile on this machine: PostgreSQL and Redis (the machine's own by default;
+# the database is created if missing), 2 Rasa replicas and 2 action servers behind nginx on :8080.
+STADSLOKET_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/stadsloket
+STADSLOKET_REDIS_URL ?= redis://127.0.0.1:6379/0
+REPLICAS ?= 2
+ACTION_SERVERS ?= 2
+cluster: install $(MODEL) web $(NGINX)
+	STADSLOKET_DATABASE_URL=$(STADSLOKET_DATABASE_URL) STADSLOKET_REDIS_URL=$(STADSLOKET_REDIS_URL) \
+		$(PYTHON) -m serving.launcher cluster --replicas $(REPLICAS) --action-servers $(ACTION_SERVERS)
+
+# The replicated set-up under load and faults (tests/cluster): 100 simulated citizens booking
+# through nginx on a PostgreSQL and a Redis of its own, while a replica, an action server, the
+# database and Redis are killed or restarted. Writes reports/cluster.json. Not part of `make test`.
+test-cluster: install $(MODEL) web $(NGINX)
+	$(PYTHON) -m pytest -m cluster tests/cluster -p no:cacheprovider
+
+# kubernetes-validate needs a jsonschema that Rasa's pins refuse: its own venv, on the machine's
+# default Python (tests/test_manifests.py runs it on deploy/kubernetes/).
+MANIFEST_TOOLS := build/manifest-tools/.installed
+
+manifests: $(MANIFEST_TOOLS)
+
+$(MANIFEST_TOOLS): deploy/kubernetes/requirements.txt
+	rm -rf build/manifest-tools
+	python3 -m venv build/manifest-tools
+	build/manifest-tools/bin/pip install --quiet -r deploy/kubernetes/requirements.txt
+	@touch $@
+
+test: install $(MODEL) web browser $(MANIFEST_TOOLS)
 	$(MAKE) --no-print-directory test-unit test-data test-stories
 
 test-unit:
@@ -104,6 +147,16 @@ test-data:
 test-stories:
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
 		--out reports/stories
+
+# Backup and restore of the production profile's database (bookings, staff records, conversations):
+# PostgreSQL's own tools, a custom-format dump. README, "Backup and restore".
+backup:
+	@test -n "$(FILE)" || { echo "usage: make backup FILE=stadsloket-$$(date +%F).dump"; exit 2; }
+	pg_dump --format=custom --no-owner --file="$(FILE)" "$(STADSLOKET_DATABASE_URL)"
+
+restore:
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=stadsloket-2026-11-28.dump"; exit 2; }
+	pg_restore --clean --if-exists --no-owner --single-transaction --dbname="$(STADSLOKET_DATABASE_URL)" "$(FILE)"
 
 # Back office. Bookings live in var/bookings.sqlite3, or in STADSLOKET_DATABASE_URL when set.
 agenda: $(INSTALLED)
@@ -156,14 +209,15 @@ $(BENCH_TOOLS): bench/requirements.txt $(INSTALLED)
 	$(PYTHON) -m pip install --quiet -r bench/requirements.txt
 	@touch $@
 
-bench: install $(MODEL) $(BENCH_TOOLS)
+bench: install $(MODEL) $(BENCH_TOOLS) $(NGINX)
 	$(PYTHON) -m bench $(foreach phase,$(BENCH_ONLY),--only $(phase))
 
-bench-smoke: install $(MODEL) $(BENCH_TOOLS)
+bench-smoke: install $(MODEL) $(BENCH_TOOLS) $(NGINX)
 	BENCH_LABEL=smoke BENCH_REPORTS=build/bench-smoke BENCH_MESSAGES=50 BENCH_CONCURRENCY="1 5" \
 		BENCH_THROUGHPUT_MESSAGES=30 BENCH_FOOTPRINT_MESSAGES=200 BENCH_IMPROVEMENT_MESSAGES=30 \
+		BENCH_REPLICA_CONCURRENCY=5 BENCH_REPLICA_MESSAGES=30 \
 		$(PYTHON) -m bench --only understanding --only conversations --only latency \
-		--only throughput --only footprint --only improvements
+		--only throughput --only footprint --only improvements --only replicas
 
 # The last full run's table into README.md and its plots into docs/benchmarks/.
 bench-publish: $(INSTALLED)

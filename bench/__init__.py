@@ -32,6 +32,11 @@ class Settings:
     # Messages per concurrency level (at least one booking conversation per citizen).
     throughput_messages: int = field(default_factory=lambda: _int("BENCH_THROUGHPUT_MESSAGES", 300))
     footprint_messages: int = field(default_factory=lambda: _int("BENCH_FOOTPRINT_MESSAGES", 10000))
+    # 1 vs 2 replicas behind nginx (bench.replicas): citizens at once, and messages per level.
+    replica_concurrency: List[int] = field(
+        default_factory=lambda: [int(c) for c in (os.environ.get("BENCH_REPLICA_CONCURRENCY") or "20 50").split()]
+    )
+    replica_messages: int = field(default_factory=lambda: _int("BENCH_REPLICA_MESSAGES", 300))
     # Parallel senders while the footprint messages are sent (only to get them through quickly).
     footprint_concurrency: int = field(default_factory=lambda: _int("BENCH_FOOTPRINT_CONCURRENCY", 4))
     improvement_messages: int = field(default_factory=lambda: _int("BENCH_IMPROVEMENT_MESSAGES", 300))
@@ -51,6 +56,8 @@ class Settings:
             "BENCH_FOOTPRINT_CONCURRENCY": self.footprint_concurrency,
             "BENCH_FOLDS": self.folds,
             "BENCH_IMPROVEMENT_MESSAGES": self.improvement_messages,
+            "BENCH_REPLICA_CONCURRENCY": self.replica_concurrency,
+            "BENCH_REPLICA_MESSAGES": self.replica_messages,
         }
 
 

@@ -2,7 +2,8 @@
 
 Runs the measurements one after another, never two at once: understanding (held-out set, typo
 copy), conversations, latency and throughput (on one instance behind the action timing proxy),
-the stock assistant's latency, a fresh start of each for the footprint, then the slow ones:
+the stock assistant's latency, a fresh start of each for the footprint, 1 vs 2 replicas behind
+nginx (bench.replicas), then the slow ones:
 cross-validation and training time. Sizes come from BENCH_* variables (see bench.Settings).
 Writes reports/benchmark.json, reports/bench/*.png and reports/bench/README-table.md; with
 --only, the phases not run keep their figures from the previous report (each phase says when it
@@ -16,12 +17,12 @@ import sys
 import time
 from contextlib import contextmanager
 
-from bench import (Settings, conversations, footprint, improvements, latency, report, throughput,
-                   training, understanding)
+from bench import (Settings, conversations, footprint, improvements, latency, replicas, report,
+                   throughput, training, understanding)
 from bench.servers import MODEL, ensure_baseline, served_assistant, served_baseline
 
 PHASES = ("understanding", "conversations", "latency", "throughput", "footprint", "improvements",
-          "cross_validation", "training")
+          "replicas", "cross_validation", "training")
 
 
 def _stop_on_sigterm(signum, frame):
@@ -111,6 +112,11 @@ def main(argv=None) -> int:
         with phase(f"stadsloket: before/after each improvement, {settings.improvement_messages} messages each"):
             results["ours"]["improvements"] = improvements.run(
                 settings.workdir, settings.improvement_messages)
+
+    if "replicas" in phases:
+        levels, m = settings.replica_concurrency, settings.replica_messages
+        with phase(f"stadsloket: 1 vs 2 replicas behind nginx at {levels} citizens, {m} messages each"):
+            results["ours"]["replicas"] = replicas.run(settings.workdir, levels, m)
 
     if "cross_validation" in phases:
         with phase(f"stadsloket: {settings.folds}-fold cross-validation (trains {settings.folds} NLU models)"):

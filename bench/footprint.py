@@ -1,6 +1,6 @@
 """Footprint: time to the first answer, and resident memory before and after M messages.
 
-A fresh start each time (no timing proxy, as serve.sh serves it): the clock runs from starting
+A fresh start each time (no timing proxy, as the launcher serves it): the clock runs from starting
 the servers to the first real answer, because that, not "port open", is when a citizen can be
 helped. Memory is the RSS of each server process (with any children) from /proc, sampled right
 after that first answer and again as the messages go through. Trackers stay in Rasa's default
@@ -98,7 +98,7 @@ def run(start: Callable[[], ContextManager[Served]], messages: int, mix: Sequenc
     }
     return {
         "method": (
-            "Fresh start of the served assistant (servers started together, as scripts/serve.sh "
+            "Fresh start of the served assistant (servers started together, as serving/launcher.py "
             "does); startup = seconds from starting the first server to the first reply that "
             f"answers the probe question {startup.get('probe')!r} (polled every 0.25 s, each poll "
             "a new conversation). RSS = VmRSS from /proc/<pid>/status of each server process "

@@ -48,7 +48,7 @@ def _key(config: Dict) -> Tuple:
 
 def _measure(workdir: Path, config: Dict, messages: int, concurrency: int) -> dict:
     label = f"improvement-{config['launcher']}-{config['workers']}w"
-    with served_assistant(workdir, label, with_proxy=False, launcher=config["launcher"],
+    with served_assistant(workdir, label, with_proxy=False, rasa_launcher=config["launcher"],
                           workers=config["workers"]) as served:
         rasa = served.servers["rasa"]
         cpu_before = rasa.cpu_seconds()

@@ -337,6 +337,21 @@ def markdown(results: dict) -> str:
                 f"{_fmt(lv['latency'].get('p50_ms'))} | {_fmt(lv['latency'].get('p95_ms'))} | "
                 f"{lv['errors']} | {lv['bookings']['codes_given']} | {lv['bookings']['lost']} |"
             )
+    runs = _get(results, "ours", "replicas", "runs")
+    if runs:
+        lines += [
+            "",
+            "| Rasa replicas behind nginx | concurrent citizens | messages/s | p95 (ms) | errors | lost bookings "
+            "| cores idle during the level |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for run in runs:
+            for lv in run["levels"]:
+                lines.append(
+                    f"| {run['replicas']} | {lv['concurrency']} | {_fmt(lv['messages_per_second'])} | "
+                    f"{_fmt(lv['latency'].get('p95_ms'))} | {lv['errors']} | {lv['bookings']['lost']} | "
+                    f"{lv['cores_idle_during_level']} of {lv['cores']} |"
+                )
     lines += _speed_lines(results)
     lines += _other_lines(results)
     if results.get("carried_over"):
@@ -450,6 +465,17 @@ def console(results: dict) -> str:
                 f"{_fmt(lv['latency'].get('p50_ms')):>8} {_fmt(lv['latency'].get('p95_ms')):>8} "
                 f"{lv['errors']:>7} {lv['bookings']['codes_given']:>9} {lv['bookings']['lost']:>5}"
             )
+    runs = _get(results, "ours", "replicas", "runs")
+    if runs:
+        out.append("")
+        out.append(" replicas    C   msg/s   p95 ms  errors  lost  idle cores")
+        for run in runs:
+            for lv in run["levels"]:
+                out.append(
+                    f"{run['replicas']:>9} {lv['concurrency']:>4} {lv['messages_per_second']:>7.2f} "
+                    f"{_fmt(lv['latency'].get('p95_ms')):>8} {lv['errors']:>7} {lv['bookings']['lost']:>5} "
+                    f"{lv['cores_idle_during_level']:>6} of {lv['cores']}"
+                )
     if results["settings"]["BENCH_LABEL"] == "smoke":
         out.insert(0, "SMOKE RUN: tiny samples, a check that everything works, not figures to quote.")
     return "\n".join(out)

@@ -1,12 +1,14 @@
 """Starting and stopping the served assistants the bench measures.
 
-Ours is started as scripts/serve.sh starts it (`python -m serving.action_server` behind a shared
-secret + `python -m serving run` with the project's credentials.yml: REST and socket.io, and
-conversations in a SQL tracker store), but on free ports and with throw-away bookings and
-conversations files, so a bench never touches var/ nor a running `make run`. Rate limits are
+Ours is started by serving.launcher, as `make run` and `make cluster` start it (`python -m
+serving.action_server` behind a shared secret + `python -m serving run` with the project's
+credentials.yml: REST and socket.io, and conversations in a SQL tracker store), but on free ports
+and with throw-away bookings and conversations, so a bench never touches var/ nor a running
+`make run`. Rate limits are
 switched off: every bench client comes from 127.0.0.1 and sends far more than one citizen would. The baseline is
 the stock `rasa init` assistant served by the same installation. Every process runs in its own
-process group and is stopped in a `finally`, so an error or Ctrl-C leaves nothing behind.
+process group (serving.launcher.Server) and is stopped in a `finally`, so an error or Ctrl-C
+leaves nothing behind.
 """
 from __future__ import annotations
 
@@ -27,20 +29,20 @@ from typing import Dict, Iterator, List, Optional
 from bench import ROOT
 from bench.client import say
 from serving.action_server import TOKEN_ENV
-from serving.launch import action_server_command, endpoints_yaml, new_token
+from serving import launcher
+from serving.launcher import free_port
 from serving.rate_limits import ADDRESS_ENV as RATE_ADDRESS_ENV, SENDER_ENV as RATE_SENDER_ENV
 
 BIN = Path(sys.executable).parent
-MODEL = ROOT / "models" / "stadsloket.tar.gz"
+MODEL = launcher.model_path()
 BASELINE_DIR = ROOT / "build" / "baseline"
-START_SECONDS = 600  # a loaded 2-core machine can take minutes to load the model
-POLL_SECONDS = 0.25
+START_SECONDS = launcher.RASA_START_SECONDS
+POLL_SECONDS = launcher.POLL_SECONDS
 
 # The first real question each assistant must answer to count as started: ours needs the action
 # server for it, the stock bot only its model.
 OUR_PROBE = ("Wanneer is het loket in Berendrecht open?", "Berendrecht")
 BASELINE_PROBE = ("hello", "")
-LAUNCHERS = {"serving": [sys.executable, "-m", "serving"], "rasa": [str(BIN / "rasa")]}
 
 BASELINE_CREDENTIALS = """\
 # Same channels as ours (REST and socket.io), with the stock socket.io channel.
@@ -52,24 +54,14 @@ socketio:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-BENCH_TOKEN = new_token()
+BENCH_TOKEN = launcher.new_token()
 
 
 def _server_env(**extra: str) -> Dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    # At DEBUG Rasa logs every slot value (names, contacts): keep INFO, as serve.sh does.
-    env["LOG_LEVEL"] = "INFO"
-    for variable in ("STADSLOKET_DATABASE_URL", "STADSLOKET_CONVERSATIONS_URL", "STADSLOKET_REDIS_URL"):
-        env.pop(variable, None)
-    env.update({TOKEN_ENV: BENCH_TOKEN, RATE_SENDER_ENV: "off", RATE_ADDRESS_ENV: "off"})
-    env.update(extra)
-    return env
+    """Rate limits off; the production profile only when a bench asks for it (extra)."""
+    base = {k: v for k, v in os.environ.items() if k not in launcher.PROFILE_VARIABLES}
+    return launcher.server_environment(
+        base, LOG_LEVEL="INFO", **{TOKEN_ENV: BENCH_TOKEN, RATE_SENDER_ENV: "off", RATE_ADDRESS_ENV: "off"}, **extra)
 
 
 def run_rasa(arguments: List[str], cwd: Path, log: Path, **extra_env: str) -> None:
@@ -79,94 +71,7 @@ def run_rasa(arguments: List[str], cwd: Path, log: Path, **extra_env: str) -> No
                        stdout=out, stderr=subprocess.STDOUT, check=True)
 
 
-# --- processes -----------------------------------------------------------------------------------
-
-
-def _descendants(pid: int) -> List[int]:
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    queue.extend(int(child) for child in children.read().split())
-        except OSError:
-            pass
-    return found
-
-
-def _status_kb(pid: int, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class Managed:
-    """A server process in its own process group: `stop` ends it and its children, nothing else."""
-
-    def __init__(self, name: str, command: List[str], cwd: Path, env: Dict[str, str], log: Path):
-        self.name, self.command, self.cwd, self.env, self.log = name, command, cwd, env, log
-        self.process: Optional[subprocess.Popen] = None
-        self.started_at = 0.0
-
-    def start(self) -> None:
-        with open(self.log, "a") as log:
-            self.started_at = time.perf_counter()
-            self.process = subprocess.Popen(
-                self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(
-                f"{self.name} exited with {self.process.returncode}; end of {self.log}:\n"
-                + self.log.read_text(errors="replace")[-3000:]
-            )
-
-    def rss_kb(self) -> int:
-        """Resident memory of the process and its children (shared pages counted per process)."""
-        return sum(_status_kb(pid, "VmRSS") for pid in _descendants(self.pid))
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time used so far by the process and its children."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in _descendants(self.pid):
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-            except (OSError, IndexError, ValueError):
-                pass
-        return total / ticks
-
-    def peak_rss_kb(self) -> int:
-        return _status_kb(self.pid, "VmHWM")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+Managed = launcher.Server
 
 
 def _wait_for_port(port: int, process: Managed, seconds: float = 60) -> None:
@@ -194,6 +99,7 @@ class Served:
     servers: Dict[str, Managed]  # "actions" (ours only) and "rasa": the measured processes
     proxy_url: Optional[str] = None
     bookings_file: Optional[Path] = None
+    bookings_url: Optional[str] = None  # instead of the file: the production profile's database
     startup: Dict[str, object] = field(default_factory=dict)
 
     def rss_kb(self) -> Dict[str, int]:
@@ -259,10 +165,10 @@ def _redis_stores(label: str) -> str:
 
 @contextmanager
 def served_assistant(workdir: Path, label: str, with_proxy: bool,
-                     launcher: str = "serving", workers: int = 1) -> Iterator[Served]:
+                     rasa_launcher: str = "serving", workers: int = 1) -> Iterator[Served]:
     """Our assistant on free ports with a temporary bookings file; stopped on leaving.
 
-    `launcher` "serving" starts Rasa as serve.sh does (`python -m serving run`, with the
+    `rasa_launcher` "serving" starts Rasa as the launcher does (`python -m serving run`, with the
     project's fixes); "rasa" starts plain `rasa run`, for the before/after comparison. With
     `workers` > 1, Rasa runs that many Sanic worker processes, which then share conversations
     through Redis (tracker store and lock store, keys under a prefix of this run that expire).
@@ -280,9 +186,8 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool,
     try:
         action_port, rasa_port = free_port(), free_port()
         action_url = f"http://127.0.0.1:{action_port}"
-        actions = Managed(
-            "action server", action_server_command(action_port),
-            ROOT, _server_env(STADSLOKET_BOOKINGS_FILE=str(bookings_file)), folder / "actions.log",
+        actions = launcher.action_server(
+            action_port, _server_env(STADSLOKET_BOOKINGS_FILE=str(bookings_file)), folder / "actions.log",
         )
         proxy_url = None
         endpoint = action_url
@@ -292,7 +197,7 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool,
                 "action proxy",
                 [sys.executable, "-m", "bench.action_proxy", "--target", action_url,
                  "--port", str(proxy_port)],
-                ROOT, _server_env(), folder / "proxy.log",
+                _server_env(), folder / "proxy.log", proxy_port,
             )
             proxy.start()
             started.append(proxy)
@@ -300,15 +205,13 @@ def served_assistant(workdir: Path, label: str, with_proxy: bool,
             proxy_url = endpoint = f"http://127.0.0.1:{proxy_port}"
         endpoints = folder / "endpoints.yml"
         endpoints.write_text(_endpoints(endpoint, label, workers))
-        rasa = Managed(
-            "rasa",
-            [*LAUNCHERS[launcher], "run", "--model", str(MODEL), "--port", str(rasa_port),
-             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-            ROOT, _server_env(SANIC_WORKERS=str(workers),
-                              STADSLOKET_CONVERSATIONS_FILE=str(bookings_dir / "conversations.sqlite3")),
-            folder / "rasa.log",
+        rasa = launcher.rasa_server(
+            rasa_port, endpoints, ROOT / "credentials.yml",
+            _server_env(SANIC_WORKERS=str(workers),
+                        STADSLOKET_CONVERSATIONS_FILE=str(bookings_dir / "conversations.sqlite3")),
+            folder / "rasa.log", launcher=rasa_launcher,
         )
-        for server in (actions, rasa):  # together, as serve.sh does
+        for server in (actions, rasa):  # together, as the launcher starts them
             server.start()
             started.append(server)
         served = Served(
@@ -376,7 +279,7 @@ def served_baseline(workdir: Path, label: str) -> Iterator[Served]:
         "baseline rasa",
         [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
          "--credentials", str(credentials)],
-        BASELINE_DIR, env, folder / "rasa.log",
+        env, folder / "rasa.log", port, ready_path="/", cwd=BASELINE_DIR,
     )
     try:
         rasa.start()

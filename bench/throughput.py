@@ -18,7 +18,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import zip_longest
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from language import wording
@@ -142,9 +141,19 @@ async def _level(served: Served, concurrency: int, work: List[Tuple[int, Slot]],
         return time.perf_counter() - start, [o for group in results for o in group]
 
 
-def _stored(bookings_file: Path) -> Dict[str, str]:
-    """contact -> code of every booking in the store, read straight from the SQLite file."""
-    with sqlite3.connect(f"file:{bookings_file}?mode=ro", uri=True) as db:
+def _stored(served: Served) -> Dict[str, str]:
+    """contact -> code of every booking in the store, read straight from the SQLite file (or the
+    PostgreSQL database of the production profile)."""
+    if served.bookings_url:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(served.bookings_url, hide_parameters=True)
+        try:
+            with engine.connect() as conn:
+                return dict(conn.execute(sa.text("SELECT contact, code FROM bookings")).all())
+        finally:
+            engine.dispose()
+    with sqlite3.connect(f"file:{served.bookings_file}?mode=ro", uri=True) as db:
         return dict(db.execute("SELECT contact, code FROM bookings").fetchall())
 
 
@@ -184,7 +193,7 @@ def run(served: Served, levels: Sequence[int], messages_per_level: int) -> dict:
 
 def _level_result(served, concurrency, wall, outcomes: List[Outcome], calls: List[dict]) -> dict:
     latencies = [s for o in outcomes for s in o.latencies]
-    stored = _stored(served.bookings_file)
+    stored = _stored(served)
     mine = {f"burger{o.number}@example.be": o for o in outcomes}
     given = {o.code for o in outcomes if o.code}
     in_store = {code for contact, code in stored.items() if contact in mine}

@@ -37,9 +37,10 @@ def render(socket_port: int = 5005) -> str:
     return page
 
 
-def build(target: Path) -> None:
+def build(target: Path, socket_port: int = 5005) -> None:
+    """`socket_port`: where the widget finds socket.io (nginx's port in make cluster)."""
     target.mkdir(parents=True, exist_ok=True)
-    (target / "index.html").write_text(render(), encoding="utf-8")
+    (target / "index.html").write_text(render(socket_port), encoding="utf-8")
     shutil.copyfile(WIDGET, target / "webchat.js")
 
 

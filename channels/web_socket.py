@@ -7,6 +7,9 @@
   accepted only if it is a random UUID4. A message is taken only under the session id this
   socket was confirmed, so a socket cannot post into another conversation either.
 - The client's address is passed to the message guard for the per-address rate limit.
+- Behind nginx with several replicas (make cluster), each replica starts the engine.io session
+  ids it issues with its name (STADSLOKET_REPLICA, "r1"): nginx sends every later request of
+  that connection to the replica that holds it (deploy/nginx/stadsloket.conf.template).
 
 Used in credentials as `channels.web_socket.WebSocketChannel`.
 """
@@ -29,6 +32,7 @@ ORIGINS_ENV = "STADSLOKET_WEB_ORIGINS"
 # same Redis as the rate limits). Unset: one replica, rooms in memory.
 REDIS_ENV = "STADSLOKET_REDIS_URL"
 REDIS_CHANNEL = "stadsloket-socketio"
+REPLICA_ENV = "STADSLOKET_REPLICA"
 DEFAULT_ORIGINS = "http://localhost:8080,http://127.0.0.1:8080"
 
 
@@ -59,20 +63,55 @@ def _address(environ: Dict[str, Any]) -> Optional[str]:
     return environ.get("REMOTE_ADDR")
 
 
+def _local_first_manager(url: str):
+    import socketio
+
+    class LocalFirstRedisManager(socketio.AsyncRedisManager):
+        """python-socketio's Redis manager delivers even to a socket of this replica through
+        Redis (publish, then its own listener): a Redis restart would cost every socket.io
+        answer meanwhile, the session confirmation included. Here the sockets this replica
+        holds get the message directly, and only the others through Redis."""
+
+        async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, **kwargs):
+            if kwargs.get("ignore_queue") or callback is not None or room is None:
+                return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                          callback=callback, **kwargs)
+            namespace = namespace or "/"
+            skip = list(skip_sid) if isinstance(skip_sid, list) else ([skip_sid] if skip_sid else [])
+            try:
+                local = [sid for sid, _ in self.get_participants(namespace, room) if sid not in skip]
+            except KeyError:
+                local = []
+            if local:
+                await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip, ignore_queue=True)
+            if local == [room]:
+                return None  # a socket's own room: it lives on this replica only
+            return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip + local)
+
+    return LocalFirstRedisManager(url, channel=REDIS_CHANNEL)
+
+
 def share_rooms_through_redis(sio) -> None:
     """Rasa builds its socket.io server inside blueprint(); its client manager can still be
-    replaced before the first connection (python-socketio initialises it then). With
-    python-socketio's Redis manager, an emit to a session's room on one replica reaches the
-    socket held by another."""
+    replaced before the first connection (python-socketio initialises it then). With the Redis
+    manager, an emit to a session's room on one replica reaches the socket held by another."""
     url = os.environ.get(REDIS_ENV)
     if not url:
         return
-    import socketio
-
-    manager = socketio.AsyncRedisManager(url, channel=REDIS_CHANNEL)
+    manager = _local_first_manager(url)
     manager.set_server(sio)
     sio.manager = manager
     log.info("socket.io rooms shared through Redis")
+
+
+def name_sessions_after_replica(sio) -> None:
+    """engine.io session ids "r1.<random>" on replica r1: the balancer's sticky key."""
+    replica = os.environ.get(REPLICA_ENV)
+    if not replica:
+        return
+    eio = sio.eio
+    random_id = eio.generate_id
+    eio.generate_id = lambda: f"{replica}.{random_id()}"
 
 
 class WebSocketChannel(SocketIOInput):
@@ -90,6 +129,7 @@ class WebSocketChannel(SocketIOInput):
         sio = self.sio
         sio.eio.cors_allowed_origins = allowed_origins()
         share_rooms_through_redis(sio)
+        name_sessions_after_replica(sio)
         handlers = sio.handlers[self.namespace or "/"]
         rasa_connect = handlers["connect"]
         rasa_disconnect = handlers["disconnect"]

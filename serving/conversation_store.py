@@ -67,11 +67,32 @@ def _store_arguments(url: str) -> dict:
     )
 
 
+# Replicas starting together would each create Rasa's `events` table; PostgreSQL lets only one
+# through and logs the others' failure. One at a time, under this advisory lock.
+SCHEMA_LOCK_KEY = 0x5354_4C4B_4556  # "STLKEV"
+
+
+def _create_events_table(url: str) -> None:
+    parsed = sa.engine.make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    engine = sa.create_engine(parsed, hide_parameters=True)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            SQLTrackerStore.SQLEvent.__table__.create(conn, checkfirst=True)
+    except sa.exc.OperationalError as error:  # not up yet: Rasa's own start waits for it
+        log.warning("conversation store: database not reachable yet (%s)", type(error).__name__)
+    finally:
+        engine.dispose()
+
+
 class ConversationStore(SQLTrackerStore):
     """Rasa's SQL tracker store on the database the environment names."""
 
     def __init__(self, domain=None, host=None, event_broker=None, url: Optional[str] = None, **kwargs: Any):
         url = url or database_url()
+        _create_events_table(url)
         super().__init__(domain=domain, event_broker=event_broker, **_store_arguments(url))
         # Reconnect after a database restart, and keep message texts out of SQL error messages;
         # Rasa's own engine options (schema, pool) are kept.

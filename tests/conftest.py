@@ -10,11 +10,6 @@ import datetime as dt
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -31,7 +26,6 @@ from service_catalogue import schedule
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BRUSSELS = ZoneInfo("Europe/Brussels")
-MODEL = ROOT / "models" / "stadsloket.tar.gz"
 
 
 @pytest.fixture
@@ -115,12 +109,11 @@ def run_action(action, tracker: Tracker) -> Answer:
 
 
 # --- the trained assistant and the real action server (tests marked `model`) ------------------
+# Started by serving.launcher, as `make run`, `make cluster` and the bench start them.
 
+from serving.launcher import free_port, model_path  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+MODEL = model_path()
 
 
 @pytest.fixture(scope="session")
@@ -130,22 +123,18 @@ def loop():
     loop.close()
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log_file: Path, seconds: int) -> None:
-    """Polls `url` until the server answers; stops it and shows its log if it never does."""
-    deadline = time.time() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError(f"{url} did not come up: {log_file.read_text()[-2000:]}")
-            time.sleep(0.3)
-
-
 # One secret per test run (kept in the environment: conftest can be imported under two names).
 ACTION_TOKEN = os.environ.setdefault("STADSLOKET_TEST_ACTION_TOKEN", "test-secret-" + uuid.uuid4().hex)
+
+
+def _server_env(extra: Optional[Dict[str, str]], **fixed: str) -> Dict[str, str]:
+    """The launcher's environment for a test server: the secret of this run, and a profile
+    variable (database, Redis) only when the test names it."""
+    from serving.action_server import TOKEN_ENV
+    from serving.launcher import PROFILE_VARIABLES, server_environment
+
+    base = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
+    return server_environment(base, **{TOKEN_ENV: ACTION_TOKEN}, **fixed, **(extra or {}))
 
 
 class ActionServer:
@@ -153,38 +142,27 @@ class ActionServer:
     secret, on a bookings file of the test session."""
 
     def __init__(self, bookings_file: Path, log_file: Path, env: Optional[Dict[str, str]] = None):
-        from serving.action_server import TOKEN_ENV
+        from serving import launcher
 
         self.port = free_port()
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "STADSLOKET_BOOKINGS_FILE": str(bookings_file),
-            TOKEN_ENV: ACTION_TOKEN,
-            **(env or {}),
-        }
-        if not (env or {}).get("STADSLOKET_DATABASE_URL"):
-            self.env.pop("STADSLOKET_DATABASE_URL", None)
+        self.env = _server_env(env, STADSLOKET_BOOKINGS_FILE=str(bookings_file))
         self.log_file = log_file
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
+        self.server = launcher.action_server(self.port, self.env, log_file)
+        self.url = self.server.url
+
+    @property
+    def process(self):
+        return self.server.process
 
     def start(self) -> None:
-        from serving.launch import action_server_command
-
-        log = open(self.log_file, "a")
-        self.process = subprocess.Popen(
-            action_server_command(self.port), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        wait_until_up(f"{self.url}/health", self.process, self.log_file, seconds=60)
+        self.server.start()
+        self.server.wait_ready(60)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        self.server.stop()
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
+        self.server.kill()
 
 
 def action_endpoint(url: str):
@@ -231,52 +209,33 @@ class Conversation:
 
 
 class RasaServer:
-    """`python -m serving run` as scripts/serve.sh starts it, on a free port, with the served
+    """`python -m serving run` as the launcher starts it, on a free port, with the served
     endpoints (action server secret, conversations in a SQLite file of `folder` unless `env`
     names another store), its output in a log file."""
 
-    def __init__(self, action_server: ActionServer, folder: Path, credentials: Path, env=None,
-                 memory_limit_bytes: Optional[int] = None):
-        from serving.action_server import TOKEN_ENV
-        from serving.launch import endpoints_yaml
+    def __init__(self, action_server: ActionServer, folder: Path, credentials: Path, env=None):
+        from serving import launcher
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_file = folder / "rasa.log"
         self.endpoints = folder / "endpoints.yml"
-        self.endpoints.write_text(endpoints_yaml(action_server.url))
+        self.endpoints.write_text(launcher.endpoints_yaml(action_server.url))
         self.credentials = credentials
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            TOKEN_ENV: ACTION_TOKEN,
-            "STADSLOKET_CONVERSATIONS_FILE": str(folder / "conversations.sqlite3"),
-            **(env or {}),
-        }
-        for variable in ("STADSLOKET_DATABASE_URL", "STADSLOKET_CONVERSATIONS_URL"):
-            if not (env or {}).get(variable):
-                self.env.pop(variable, None)
-        self.memory_limit_bytes = memory_limit_bytes
+        self.env = _server_env(env, STADSLOKET_CONVERSATIONS_FILE=str(folder / "conversations.sqlite3"))
+        self.server = launcher.rasa_server(self.port, self.endpoints, credentials, self.env, self.log_file)
         self.start()
 
+    @property
+    def process(self):
+        return self.server.process
+
     def start(self) -> None:
-        with open(self.log_file, "a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "serving", "run", "--model", str(MODEL),
-                 "--port", str(self.port), "--endpoints", str(self.endpoints),
-                 "--credentials", str(self.credentials)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        wait_until_up(f"{self.url}/", self.process, self.log_file, seconds=180)
+        self.server.start()
+        self.server.wait_ready(180)
 
     def rss_bytes(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
+        return self.server.rss_kb() * 1024
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        self.server.stop()

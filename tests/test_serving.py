@@ -71,7 +71,7 @@ def test_the_launcher_is_rasas_command_line():
 def test_endpoints_send_the_secret_as_a_header_and_keep_conversations(monkeypatch, tmp_path):
     from rasa.core.utils import AvailableEndpoints
 
-    from serving.launch import endpoints_yaml
+    from serving.launcher import endpoints_yaml
 
     monkeypatch.setenv("STADSLOKET_ACTION_TOKEN", "a-secret-for-the-action-server")
     generated = tmp_path / "endpoints.yml"
@@ -82,6 +82,7 @@ def test_endpoints_send_the_secret_as_a_header_and_keep_conversations(monkeypatc
         assert "token" not in endpoints.action.kwargs and "?" not in endpoints.action.url
         assert endpoints.action.url.startswith("http://127.0.0.1:")
         assert endpoints.tracker_store.type == "serving.conversation_store.ConversationStore"
+        assert endpoints.lock_store.type == "serving.lock_store.SharedLockStore"
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def test_a_message_for_a_session_reaches_its_socket_on_the_other_replica(monkeyp
     ports = free_port(), free_port()
     monkeypatch.setenv("STADSLOKET_WEB_ORIGINS", ",".join(f"http://127.0.0.1:{p}" for p in ports))
     (app_a, channel_a), (app_b, channel_b) = _replica("replica_a", monkeypatch), _replica("replica_b", monkeypatch)
-    assert type(channel_b.sio.manager).__name__ == "AsyncRedisManager"
+    assert type(channel_b.sio.manager).__name__ == "LocalFirstRedisManager"
 
     async def scenario():
         servers = [await _serve(app_a, ports[0]), await _serve(app_b, ports[1])]
@@ -62,6 +62,9 @@ def test_a_message_for_a_session_reaches_its_socket_on_the_other_replica(monkeyp
                 if got:
                     break
                 await asyncio.sleep(0.1)
+            # From the replica that holds the socket: delivered once, not again through Redis.
+            await channel_a.sio.emit("bot_uttered", {"text": "Dag!"}, room=session_id)
+            await asyncio.sleep(0.5)
             # Another session's room on replica B does not reach this citizen.
             await channel_b.sio.emit("bot_uttered", {"text": "niet voor jou"}, room="another-session")
             await asyncio.sleep(0.5)
@@ -72,7 +75,38 @@ def test_a_message_for_a_session_reaches_its_socket_on_the_other_replica(monkeyp
                 await server.wait_closed()
         return got
 
-    assert asyncio.run(scenario()) == [{"text": "Een medewerker neemt over."}]
+    assert asyncio.run(scenario()) == [{"text": "Een medewerker neemt over."}, {"text": "Dag!"}]
+
+
+def test_with_redis_away_the_replica_holding_the_socket_still_answers_it(monkeypatch):
+    """A Redis restart must not silence the widget: the session confirmation and the answers
+    to the socket that asked go straight to it."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    dead = free_port()  # nothing listens there
+    monkeypatch.setenv("STADSLOKET_REDIS_URL", f"redis://127.0.0.1:{dead}/0")
+    port = free_port()
+    monkeypatch.setenv("STADSLOKET_WEB_ORIGINS", f"http://127.0.0.1:{port}")
+    app, channel = _replica("replica_without_redis", monkeypatch)
+
+    async def scenario():
+        server = await _serve(app, port)
+        citizen = socketio.AsyncClient()
+        got, confirmed = [], asyncio.get_running_loop().create_future()
+        citizen.on("session_confirm", lambda session_id: confirmed.set_result(session_id))
+        citizen.on("bot_uttered", lambda data: got.append(data))
+        try:
+            await citizen.connect(f"http://127.0.0.1:{port}", socketio_path="/socket.io", transports=["websocket"])
+            await citizen.emit("session_request", {})
+            session_id = await asyncio.wait_for(confirmed, 10)
+            await channel.sio.emit("bot_uttered", {"text": "Nog altijd hier."}, room=session_id)
+            await asyncio.sleep(0.5)
+        finally:
+            await citizen.disconnect()
+            server.close()
+            await server.wait_closed()
+        return got
+
+    assert asyncio.run(scenario()) == [{"text": "Nog altijd hier."}]
 
 
 def test_without_redis_the_rooms_stay_in_the_process(monkeypatch):

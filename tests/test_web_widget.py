@@ -18,7 +18,8 @@ import uuid
 
 import pytest
 
-from channels.web_page import render
+from channels.web_page import build as build_page
+from serving import launcher
 from tests.conftest import ROOT, RasaServer, free_port
 
 pytestmark = pytest.mark.model
@@ -38,15 +39,11 @@ def page_and_servers(action_server, tmp_path):
              "STADSLOKET_BOOKINGS_FILE": action_server.env["STADSLOKET_BOOKINGS_FILE"]},
     )
     web = tmp_path / "web"
-    web.mkdir()
-    (web / "index.html").write_text(render(socket_port=rasa.port), encoding="utf-8")
-    (web / "webchat.js").write_bytes((ROOT / "build" / "web" / "webchat.js").read_bytes())
-    page = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(page_port), "--bind", "127.0.0.1", "--directory", str(web)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    build_page(web, socket_port=rasa.port)
+    page = launcher.chat_page(page_port, web, tmp_path / "page.log").start()
+    page.wait_ready(30)
     yield origin, rasa
-    page.terminate()
+    page.stop()
     rasa.stop()
 
 
