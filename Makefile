@@ -113,8 +113,9 @@ STADSLOKET_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/stadsloket
 STADSLOKET_REDIS_URL ?= redis://127.0.0.1:6379/0
 REPLICAS ?= 2
 ACTION_SERVERS ?= 2
+# (Recipes that carry these URLs are not echoed: a URL may hold a password.)
 cluster: install $(MODEL) web $(NGINX)
-	STADSLOKET_DATABASE_URL=$(STADSLOKET_DATABASE_URL) STADSLOKET_REDIS_URL=$(STADSLOKET_REDIS_URL) \
+	@STADSLOKET_DATABASE_URL='$(STADSLOKET_DATABASE_URL)' STADSLOKET_REDIS_URL='$(STADSLOKET_REDIS_URL)' \
 		$(PYTHON) -m serving.launcher cluster --replicas $(REPLICAS) --action-servers $(ACTION_SERVERS)
 
 # The replicated set-up under load and faults (tests/cluster): 100 simulated citizens booking
@@ -123,19 +124,19 @@ cluster: install $(MODEL) web $(NGINX)
 test-cluster: install $(MODEL) web $(NGINX)
 	$(PYTHON) -m pytest -m cluster tests/cluster -p no:cacheprovider
 
-# kubernetes-validate needs a jsonschema that Rasa's pins refuse: its own venv, on the machine's
-# default Python (tests/test_manifests.py runs it on deploy/kubernetes/).
+# kubernetes-validate needs a jsonschema that Rasa's pins refuse: its own venv, on the same Python
+# 3.10 (tests/test_manifests.py runs it on deploy/kubernetes/).
 MANIFEST_TOOLS := build/manifest-tools/.installed
 
 manifests: $(MANIFEST_TOOLS)
 
-$(MANIFEST_TOOLS): deploy/kubernetes/requirements.txt
+$(MANIFEST_TOOLS): deploy/kubernetes/requirements.txt scripts/find_python310.sh
 	rm -rf build/manifest-tools
-	python3 -m venv build/manifest-tools
+	@py310=$$(scripts/find_python310.sh) || exit 1; $$py310 -m venv build/manifest-tools
 	build/manifest-tools/bin/pip install --quiet -r deploy/kubernetes/requirements.txt
 	@touch $@
 
-test: install $(MODEL) web browser $(MANIFEST_TOOLS)
+test: install $(MODEL) web browser $(NGINX) $(MANIFEST_TOOLS)
 	$(MAKE) --no-print-directory test-unit test-data test-stories
 
 test-unit:
@@ -152,11 +153,13 @@ test-stories:
 # PostgreSQL's own tools, a custom-format dump. README, "Backup and restore".
 backup:
 	@test -n "$(FILE)" || { echo "usage: make backup FILE=stadsloket-$$(date +%F).dump"; exit 2; }
-	pg_dump --format=custom --no-owner --file="$(FILE)" "$(STADSLOKET_DATABASE_URL)"
+	@echo "pg_dump --format=custom --no-owner --file=$(FILE) (STADSLOKET_DATABASE_URL)"
+	@pg_dump --format=custom --no-owner --file="$(FILE)" '$(STADSLOKET_DATABASE_URL)'
 
 restore:
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=stadsloket-2026-11-28.dump"; exit 2; }
-	pg_restore --clean --if-exists --no-owner --single-transaction --dbname="$(STADSLOKET_DATABASE_URL)" "$(FILE)"
+	@echo "pg_restore --clean --if-exists --no-owner --single-transaction $(FILE) into STADSLOKET_DATABASE_URL"
+	@pg_restore --clean --if-exists --no-owner --single-transaction --dbname='$(STADSLOKET_DATABASE_URL)' "$(FILE)"
 
 # Back office. Bookings live in var/bookings.sqlite3, or in STADSLOKET_DATABASE_URL when set.
 agenda: $(INSTALLED)

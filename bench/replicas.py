@@ -53,20 +53,23 @@ def _drop(url: str) -> None:
 
 def _measure(workdir: Path, replicas: int, levels: Sequence[int], messages: int) -> dict:
     url = _database(replicas)
-    env = _server_env(STADSLOKET_DATABASE_URL=url,
-                      STADSLOKET_REDIS_URL=os.environ.get(REDIS_ENV) or DEFAULT_REDIS)
-    stack = Stack(workdir / f"replicas-{replicas}", replicas=replicas, action_servers=replicas, balancer=True,
-                  env={k: v for k, v in env.items() if k.startswith(("STADSLOKET_", "TICKET_"))})
+    stack = None
     try:
+        env = _server_env(STADSLOKET_DATABASE_URL=url,
+                          STADSLOKET_REDIS_URL=os.environ.get(REDIS_ENV) or DEFAULT_REDIS)
+        stack = Stack(workdir / f"replicas-{replicas}", replicas=replicas, action_servers=replicas, balancer=True,
+                      env={k: v for k, v in env.items() if k.startswith(("STADSLOKET_", "TICKET_"))})
         started = stack.start()
         served = Served(f"{replicas} replica(s)", stack.url, {s.name: s for s in stack.rasas + stack.actions},
                         bookings_url=url)
         result: Dict[str, object] = {"replicas": replicas, "action_servers": replicas,
                                      "seconds_to_start": started, "levels": []}
+        first = 0
         for level in levels:
             idle0, total0 = _cpu_jiffies()
             cpu0 = {name: server.cpu_seconds() for name, server in served.servers.items()}
-            measured = throughput.run(served, [level], messages)["levels"][0]
+            measured = throughput.run(served, [level], messages, first=first)["levels"][0]
+            first += measured["conversations"]
             idle1, total1 = _cpu_jiffies()
             cores = os.cpu_count() or 1
             measured["cores"] = cores
@@ -81,7 +84,8 @@ def _measure(workdir: Path, replicas: int, levels: Sequence[int], messages: int)
                   f"of {cores} cores idle", flush=True)
         return result
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
         _drop(url)
 
 

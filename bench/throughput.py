@@ -157,11 +157,13 @@ def _stored(served: Served) -> Dict[str, str]:
         return dict(db.execute("SELECT contact, code FROM bookings").fetchall())
 
 
-def run(served: Served, levels: Sequence[int], messages_per_level: int) -> dict:
+def run(served: Served, levels: Sequence[int], messages_per_level: int, first: int = 0) -> dict:
+    """`first`: number of the first conversation, when earlier runs on the same store took the
+    ones before (each conversation has its own slot and contact)."""
     conversations_per_level = [max(c, math.ceil(messages_per_level / STEPS)) for c in levels]
-    slots = plan_slots(sum(conversations_per_level))
+    slots = plan_slots(first + sum(conversations_per_level))
     drain_timings(served.proxy_url)
-    results, first = [], 0
+    results = []
     for concurrency, conversations in zip(levels, conversations_per_level):
         work = [(n, slots[n]) for n in range(first, first + conversations)]
         first += conversations

@@ -180,20 +180,23 @@ class Server:
 
     def kill(self) -> None:
         """The crash of a test: SIGKILL to the whole group, no goodbye."""
-        if self.alive():
+        if self.process is not None:
             self.signal(signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if not self.alive():
+        """The process, then whatever of its group is left (nginx's workers after their master)."""
+        if self.process is None:
             return
-        for sig, wait in ((self.stop_signal, 30), (signal.SIGKILL, 10)):
-            self.signal(sig)
-            try:
-                self.process.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        if self.alive():
+            for sig, wait in ((self.stop_signal, 30), (signal.SIGKILL, 10)):
+                self.signal(sig)
+                try:
+                    self.process.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self.signal(signal.SIGKILL)
 
     def rss_kb(self) -> int:
         """Resident memory of the process and its children (shared pages counted per process)."""
@@ -242,12 +245,13 @@ def action_server(port: int, env: Dict[str, str], log: Optional[Path], name: str
 
 def rasa_server(port: int, endpoints: Path, credentials: Path, env: Dict[str, str], log: Optional[Path],
                 name: str = "rasa", model: Optional[Path] = None, launcher: str = "serving",
-                cwd: Path = ROOT) -> Server:
+                cwd: Path = ROOT, interface: str = "127.0.0.1") -> Server:
     """`python -m serving run` (Rasa with the project's fixes), or plain `rasa run` for the bench's
-    before/after; Rasa listens once the model is loaded."""
+    before/after; Rasa listens once the model is loaded. On loopback unless told otherwise: behind
+    nginx a replica must not be reachable around it (it believes X-Forwarded-For)."""
     program = [sys.executable, "-m", "serving"] if launcher == "serving" else [str(Path(sys.executable).parent / "rasa")]
     command = [*program, "run", "--model", str(model or model_path()), "--port", str(port),
-               "--endpoints", str(endpoints), "--credentials", str(credentials)]
+               "--interface", interface, "--endpoints", str(endpoints), "--credentials", str(credentials)]
     return Server(name, command, env, log, port, ready_path="/", cwd=cwd, start_seconds=RASA_START_SECONDS)
 
 
@@ -335,6 +339,7 @@ class Stack:
     public_port: Optional[int] = None
     action_port: Optional[int] = None
     log_to_files: bool = True
+    rasa_interface: str = "127.0.0.1"  # make run: every interface (its REST channel is the public door)
     token: str = field(default_factory=lambda: os.environ.get(TOKEN_ENV) or new_token())
 
     def __post_init__(self) -> None:
@@ -394,7 +399,7 @@ class Stack:
             if self.balancer:
                 replica_env[REPLICA_ENV] = f"r{index + 1}"
             self.rasas.append(rasa_server(port, endpoints, self.credentials, replica_env, self._log(name),
-                                          name=name, launcher=self.launcher))
+                                          name=name, launcher=self.launcher, interface=self.rasa_interface))
         if self.balancer:
             prefix = self.folder / "nginx"
             (prefix / "logs").mkdir(parents=True, exist_ok=True)
@@ -439,13 +444,16 @@ class Stack:
 # --- the command line ---------------------------------------------------------------------------
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _serve_forever(stack: Stack, supervise: bool) -> int:
-    """Until Ctrl-C. Without `supervise`, a server that exits ends everything (make run); with
-    it, a server that exits is started again, as a cluster's orchestrator would (make cluster)."""
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    """Until Ctrl-C, SIGTERM or SIGHUP. Without `supervise`, a server that exits ends everything
+    (make run); with it, a server that exits is started again, as a cluster's orchestrator would
+    (make cluster)."""
     try:
-        while not stopping:
+        while True:
             for server in stack.servers:
                 if not server.alive():
                     if not supervise:
@@ -490,6 +498,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     cluster.add_argument("--action-servers", type=int, default=2)
     cluster.add_argument("--port", type=int, default=8080, help="nginx: chat page, socket.io, REST")
     args = parser.parse_args(argv)
+    # The servers run in process groups of their own, which a signal to ours does not reach:
+    # SIGTERM and SIGHUP stop them like Ctrl-C, also while the model is still loading.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
 
     os.environ.setdefault(TOKEN_ENV, new_token())
     build = ROOT / "build"
@@ -497,7 +509,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         folder = build / "run"
         folder.mkdir(parents=True, exist_ok=True)
         stack = Stack(folder, page=build / "web", inherit_profile=True, credentials=_credentials(folder),
-                      rasa_ports=[5005], action_ports=[5055], public_port=8080, log_to_files=False)
+                      rasa_ports=[5005], action_ports=[5055], public_port=8080, log_to_files=False,
+                      rasa_interface="0.0.0.0")
         print("Starting the assistant (the model loads in about half a minute).")
         if not _started(stack):
             return 130

@@ -21,7 +21,7 @@ REDIS_ENV = "STADSLOKET_REDIS_URL"
 def production_problems(environment: Mapping[str, str]) -> List[str]:
     problems = []
     database = environment.get(DATABASE_ENV) or ""
-    if not database.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+    if not database.startswith(("postgresql://", "postgresql+psycopg2://")):
         problems.append(f"{DATABASE_ENV} must name a PostgreSQL database (postgresql://user@host:port/name)")
     if not (environment.get(REDIS_ENV) or "").startswith(("redis://", "rediss://")):
         problems.append(f"{REDIS_ENV} must name a Redis (redis://host:port/0)")

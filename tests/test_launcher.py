@@ -65,13 +65,15 @@ def balancer(tmp_path):
     servers = [_echo(p, f"r{i + 1}", tmp_path) for i, p in enumerate(rasa_ports)]
     servers += [_echo(p, f"actions{i + 1}", tmp_path) for i, p in enumerate(action_ports)]
     servers.append(launcher.nginx(config, prefix, public))
-    for server in servers:
-        server.start()
-    for server in servers:
-        server.wait_ready()
-    yield f"http://127.0.0.1:{public}", f"http://127.0.0.1:{actions}", servers, prefix
-    for server in servers:
-        server.stop()
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+        yield f"http://127.0.0.1:{public}", f"http://127.0.0.1:{actions}", servers, prefix
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def test_socketio_requests_go_to_the_replica_named_in_their_session_id(balancer):

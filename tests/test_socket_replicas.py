@@ -28,6 +28,17 @@ def _replica(name: str, monkeypatch):
     return app, channel
 
 
+async def _citizen(port: int):
+    """A widget's socket on `port` with its confirmed session: (client, session id, what it got)."""
+    citizen = socketio.AsyncClient()
+    got, confirmed = [], asyncio.get_running_loop().create_future()
+    citizen.on("session_confirm", lambda session_id: confirmed.set_result(session_id))
+    citizen.on("bot_uttered", lambda data: got.append(data))
+    await citizen.connect(f"http://127.0.0.1:{port}", socketio_path="/socket.io", transports=["websocket"])
+    await citizen.emit("session_request", {})
+    return citizen, await asyncio.wait_for(confirmed, 10), got
+
+
 async def _serve(app, port):
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
@@ -48,14 +59,8 @@ def test_a_message_for_a_session_reaches_its_socket_on_the_other_replica(monkeyp
 
     async def scenario():
         servers = [await _serve(app_a, ports[0]), await _serve(app_b, ports[1])]
-        citizen = socketio.AsyncClient()
-        got, confirmed = [], asyncio.get_running_loop().create_future()
-        citizen.on("session_confirm", lambda session_id: confirmed.set_result(session_id))
-        citizen.on("bot_uttered", lambda data: got.append(data))
+        citizen, session_id, got = await _citizen(ports[0])
         try:
-            await citizen.connect(f"http://127.0.0.1:{ports[0]}", socketio_path="/socket.io", transports=["websocket"])
-            await citizen.emit("session_request", {})
-            session_id = await asyncio.wait_for(confirmed, 10)
             await asyncio.sleep(0.5)  # replica A's Redis listener is subscribed
             await channel_b.sio.emit("bot_uttered", {"text": "Een medewerker neemt over."}, room=session_id)
             for _ in range(50):
@@ -90,14 +95,8 @@ def test_with_redis_away_the_replica_holding_the_socket_still_answers_it(monkeyp
 
     async def scenario():
         server = await _serve(app, port)
-        citizen = socketio.AsyncClient()
-        got, confirmed = [], asyncio.get_running_loop().create_future()
-        citizen.on("session_confirm", lambda session_id: confirmed.set_result(session_id))
-        citizen.on("bot_uttered", lambda data: got.append(data))
+        citizen, session_id, got = await _citizen(port)
         try:
-            await citizen.connect(f"http://127.0.0.1:{port}", socketio_path="/socket.io", transports=["websocket"])
-            await citizen.emit("session_request", {})
-            session_id = await asyncio.wait_for(confirmed, 10)
             await channel.sio.emit("bot_uttered", {"text": "Nog altijd hier."}, room=session_id)
             await asyncio.sleep(0.5)
         finally:

@@ -33,6 +33,9 @@ ASKS_CONTACT = {"booking_ask_contact", "booking_contact_invalid"}
 RETRY_PAUSE = (0.5, 1.5)
 TURN_SECONDS = 45  # REST request, or socket.io wait for a first answer
 QUIET_SECONDS = 1.2  # socket.io: the turn's answers are in when nothing came for this long
+# socket.io: after the connection was lost and made again while waiting, the answer may still come
+# (the conversation went on elsewhere); after this long the citizen types the message again.
+AFTER_RECONNECT_SECONDS = 5
 
 
 @dataclass
@@ -172,6 +175,8 @@ class SocketChat(Chat):
         self.sender: Optional[str] = None
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.confirmed = asyncio.Event()
+        self.disconnects = 0
+        self.confirmed_at = 0.0
         self.http: Optional[aiohttp.ClientSession] = None
         self.client: Optional[socketio.AsyncClient] = None
 
@@ -204,12 +209,14 @@ class SocketChat(Chat):
         await self.client.emit("session_request", {"session_id": self.sender})
 
     async def _on_disconnect(self) -> None:
+        self.disconnects += 1
         self.confirmed.clear()
 
     async def _on_confirm(self, session_id: Any) -> None:
         if self.sender is None:
             self.sender = session_id
         if session_id == self.sender:
+            self.confirmed_at = time.monotonic()
             self.confirmed.set()
 
     async def _on_bot(self, data: Any) -> None:
@@ -233,10 +240,17 @@ class SocketChat(Chat):
             await self.client.emit("user_uttered", {"message": text, "session_id": self.sender})
         except socketio.exceptions.SocketIOError as error:
             return [], [], f"emit {type(error).__name__}"
+        disconnects, deadline = self.disconnects, time.monotonic() + TURN_SECONDS
         messages = []
+        while not messages and time.monotonic() < deadline:
+            try:
+                messages.append(await asyncio.wait_for(self.inbox.get(), 0.5))
+            except asyncio.TimeoutError:
+                if (self.disconnects != disconnects and self.confirmed.is_set()
+                        and time.monotonic() - self.confirmed_at > AFTER_RECONNECT_SECONDS):
+                    return [], [], "connection lost"
         try:
-            messages.append(await asyncio.wait_for(self.inbox.get(), TURN_SECONDS))
-            while True:
+            while messages:
                 messages.append(await asyncio.wait_for(self.inbox.get(), QUIET_SECONDS))
         except asyncio.TimeoutError:
             pass

@@ -70,24 +70,28 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster():
     folder = Path(tempfile.mkdtemp(prefix="stadsloket-cluster-"))
-    postgres = PrivatePostgres(folder / "postgresql.log")
-    redis = PrivateRedis(folder / "redis.log")
-    postgres.start()
-    redis.start()
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    build_page(folder / "web", socket_port=port)
-    stack = Stack(folder / "stack", replicas=2, action_servers=2, balancer=True, page=folder / "web",
-                  public_port=port,
-                  env={"STADSLOKET_DATABASE_URL": postgres.url, "STADSLOKET_REDIS_URL": redis.url,
-                       "STADSLOKET_WEB_ORIGINS": origin, "STADSLOKET_ACTION_TIMEOUT": "5"})
+    started: List[Any] = []  # what to stop, whatever failed on the way
     try:
-        started = stack.start()
-        yield Cluster(stack, postgres, redis, folder, origin, started)
+        postgres = PrivatePostgres(folder / "postgresql.log")
+        started.append(postgres)
+        postgres.start()
+        redis = PrivateRedis(folder / "redis.log")
+        started.append(redis)
+        redis.start()
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        build_page(folder / "web", socket_port=port)
+        stack = Stack(folder / "stack", replicas=2, action_servers=2, balancer=True, page=folder / "web",
+                      public_port=port,
+                      env={"STADSLOKET_DATABASE_URL": postgres.url, "STADSLOKET_REDIS_URL": redis.url,
+                           "STADSLOKET_WEB_ORIGINS": origin, "STADSLOKET_ACTION_TIMEOUT": "5"})
+        started.append(stack)
+        yield Cluster(stack, postgres, redis, folder, origin, stack.start())
     finally:
-        stack.stop()
-        redis.stop()
-        postgres.remove()
+        for part in reversed(started):
+            part.stop()
+        if started:
+            started[0].remove()
         keep = os.environ.get("STADSLOKET_KEEP_CLUSTER_LOGS")
         if keep:
             shutil.copytree(folder, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("data"))
@@ -148,6 +152,26 @@ def _check_citizens(outcomes: List[citizens.Outcome]) -> None:
     assert not silent, "an answer of nothing at all:\n" + "\n".join(silent[:3])
 
 
+def _in_flight(port: int) -> int:
+    """Open connections to a replica's port (nginx's requests being handled there), from
+    /proc/net/tcp: state 01 is ESTABLISHED."""
+    count = 0
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[2].split(":")[1], 16) == port:
+                count += 1
+    return count
+
+
+async def _when_busy(port: int, seconds: float = 5) -> int:
+    """Waits (up to `seconds`) until the replica is handling requests, so a kill lands on some."""
+    deadline = time.monotonic() + seconds
+    while _in_flight(port) < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return _in_flight(port)
+
+
 def _recovery(outcomes: List[citizens.Outcome], after: float, before: float) -> float:
     """Longest time a citizen waited, for a fault that began in [after, before), until a normal answer."""
     spans = [end - start for o in outcomes for start, end in o.recoveries() if after <= start < before]
@@ -163,6 +187,7 @@ def test_one_hundred_citizens_book_while_a_replica_and_an_action_server_die(clus
 
     async def faults():
         await asyncio.sleep(6)
+        events["connections_at_first_kill"] = await _when_busy(stack.rasa_ports[0])
         events["replica_killed"] = time.monotonic()
         stack.rasas[0].kill()
         stack.rasas[0].start()
@@ -176,6 +201,7 @@ def test_one_hundred_citizens_book_while_a_replica_and_an_action_server_die(clus
         await asyncio.to_thread(stack.rasas[0].wait_ready)
         events["replica_back"] = time.monotonic()
         # The other one too, now that the first carries traffic again.
+        events["connections_at_second_kill"] = await _when_busy(stack.rasa_ports[1])
         events["second_replica_killed"] = time.monotonic()
         stack.rasas[1].kill()
         stack.rasas[1].start()
@@ -196,6 +222,7 @@ def test_one_hundred_citizens_book_while_a_replica_and_an_action_server_die(clus
         longest_wait_after_second_replica_kill=_recovery(outcomes, events["second_replica_killed"],
                                                          events["second_replica_back"] + 30),
         requests_per_replica=_requests_per_replica(cluster),
+        connections_open_at_the_kills=[events["connections_at_first_kill"], events["connections_at_second_kill"]],
     )
     cluster.report["load_with_replica_and_action_server_killed"] = figures
     _check_citizens(outcomes)
@@ -359,7 +386,8 @@ def test_both_replicas_carried_traffic(cluster):
 def test_no_personal_data_in_any_log(cluster):
     secrets = set()
     for outcome in cluster.outcomes:
-        secrets.update({outcome.plan.name, outcome.plan.contact, outcome.plan.contact.replace(" ", "")})
+        contact = outcome.plan.contact
+        secrets.update({outcome.plan.name, contact, contact.replace(" ", ""), read_contact(contact)})
         if outcome.code:
             secrets.add(outcome.code)
     logs = [p for p in cluster.folder.rglob("*") if p.is_file() and p.suffix in (".log", ".out")]
