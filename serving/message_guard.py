@@ -13,6 +13,11 @@
   Twilio message, Messenger body) is handled once: platforms retry.
 - Faults become a Dutch answer with the contact centre instead of silence: the action server
   down or hanging, the conversations database unreachable, anything else unexpected.
+- A citizen sees an answer only once its turn is in the conversation store: channels that send
+  as Rasa speaks (socket.io, the messaging apps) get the turn's answers after Rasa has saved the
+  tracker. Otherwise a replica killed between sending and saving leaves a citizen with an answer
+  the conversation does not know (found by the cluster test: the next replica asked the same
+  question again). REST already answers after saving.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from serving import operations, several_questions
 from serving.action_calls import ActionServerUnavailable
@@ -63,6 +68,25 @@ def _where(error: BaseException) -> str:
     return f"{type(error).__name__}{place}"
 
 
+class DeferredOutput(OutputChannel):
+    """Holds a turn's answers for a channel that would send them at once; `flush` sends them."""
+
+    def __init__(self, channel: OutputChannel):
+        self.channel = channel
+        self.held: List[tuple] = []
+
+    def name(self) -> str:  # an instance's name: Rasa picks channel-specific responses by it
+        return self.channel.name()
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.held.append((recipient_id, message))
+
+    async def flush(self) -> None:
+        held, self.held = self.held, []
+        for recipient_id, message in held:
+            await self.channel.send_response(recipient_id, message)
+
+
 class MessageGuard:
     def __init__(self, limits: RateLimits, limit_chars: int):
         self.limits = limits
@@ -76,9 +100,18 @@ class MessageGuard:
         """Guards one message; counts it for /metrics by what became of it (serving.operations)."""
         started = time.perf_counter()
         token = _OUTCOME.set("answered")
+        deferred = None
+        if message.output_channel is not None and not isinstance(message.output_channel, CollectingOutputChannel):
+            deferred = message.output_channel = DeferredOutput(message.output_channel)
         try:
             return await self._guarded(handle_message, agent, message)
         finally:
+            if deferred is not None:
+                message.output_channel = deferred.channel
+                try:
+                    await deferred.flush()
+                except Exception as error:  # noqa: BLE001 - the channel itself failed
+                    log.error("could not send the answers: %s", _where(error))
             operations.count_message(message.input_channel, _OUTCOME.get(), time.perf_counter() - started)
             _OUTCOME.reset(token)
 

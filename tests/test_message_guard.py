@@ -8,7 +8,7 @@ import os
 import uuid
 
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from serving.action_calls import ActionServerUnavailable
 from serving.conversation_store import ConversationStoreUnavailable
@@ -200,3 +200,41 @@ def test_redis_counter_is_shared_between_two_servers():
         Decision.ALLOWED, Decision.ALLOWED, Decision.REFUSED_FIRST, Decision.REFUSED, Decision.ALLOWED
     ]
     assert claims == [True, False]
+
+
+class StreamingOutput(OutputChannel):
+    """A channel that sends as Rasa speaks (socket.io, messaging apps), with a log of events."""
+
+    def __init__(self, events):
+        self.events = events
+
+    @classmethod
+    def name(cls):
+        return "socketio"
+
+    async def send_response(self, recipient_id, message):
+        self.events.append(("sent", message.get("text")))
+
+
+def test_a_streaming_channel_gets_the_answers_only_after_the_turn_is_saved():
+    events = []
+
+    async def rasa(agent, message):
+        assert message.output_channel.name() == "socketio"  # channel-specific responses still work
+        await message.output_channel.send_response(message.sender_id, {"text": "eerste"})
+        await message.output_channel.send_response(message.sender_id, {"text": "tweede"})
+        events.append(("tracker saved", None))
+
+    output = StreamingOutput(events)
+    message = UserMessage("hallo", output, "citizen", input_channel="socketio")
+    asyncio.run(guard().handle(rasa, None, message))
+    assert events == [("tracker saved", None), ("sent", "eerste"), ("sent", "tweede")]
+    assert message.output_channel is output
+
+
+def test_when_rasa_fails_the_apology_still_reaches_a_streaming_channel():
+    events = []
+    output = StreamingOutput(events)
+    message = UserMessage("hallo", output, "citizen", input_channel="socketio")
+    asyncio.run(guard().handle(Recorder(raises=RuntimeError("kapot")), None, message))
+    assert events == [("sent", server_reply("technical_problem"))]
