@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -145,7 +144,7 @@ def _first_answer(served: Served, probe: str, expect: str, health: Optional[str]
 
 def _endpoints(action_url: str, label: str, workers: int) -> str:
     """The served endpoints; with several workers, conversations and locks on Redis instead."""
-    text = endpoints_yaml(action_url)
+    text = launcher.endpoints_yaml(action_url)
     if workers > 1:
         text = text[: text.index("tracker_store:")] + _redis_stores(label)
     return text

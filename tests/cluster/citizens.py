@@ -306,6 +306,12 @@ async def live(plan: Plan, base_url: str, origin: str, deadline: float, max_turn
                 outcome.code = found.group(1) if found else None
                 outcome.confirmation = text
                 break
+            # After a "ja" that met a fault, an answer from outside the booking form means the
+            # booking was made and its confirmation lost on the way (the test checks the store).
+            retried_yes = len(outcome.turns) > 1 and outcome.turns[-2].fault and outcome.turns[-2].sent == "ja"
+            if retried_yes and not any(k and (k.startswith("booking_") or k == "slot_just_taken") for k in keys):
+                outcome.confirmation_lost = True
+                break
             message, problem = next_message(plan, texts, buttons)
             if problem and outcome.confirm_turn_faulted():
                 outcome.confirmation_lost = True
