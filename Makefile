@@ -25,7 +25,7 @@ MODEL_LANGUAGE := $(addprefix language/,__init__.py catalogue_entity_extractor.p
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(MODEL_LANGUAGE) \
 	$(wildcard service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install web browser nginx cluster test-cluster manifests backup restore train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
+.PHONY: help install web browser nginx cluster test-cluster manifests backup restore reminders train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
@@ -35,6 +35,7 @@ help:
 	@echo "make agenda COUNTER=berchem DATE=2026-12-08   a counter's appointments of a day, for staff"
 	@echo "make purge-bookings DAYS=30   delete bookings more than DAYS days past"
 	@echo "make purge-conversations DAYS=30   delete conversations idle for more than DAYS days"
+	@echo "make reminders   send the reminders that are due and whatever waits in the outbox (cron); make run does it every 15 s"
 	@echo "make staff-user NAME=an.peeters ROLE=trainee|teamlead TEAM=centrum   a staff account for http://localhost:5005/staff"
 	@echo "make purge-practice   delete practice rounds past their retention (default 365 days)"
 	@echo "make bench   benchmarks: understanding, latency, throughput, footprint, next to stock rasa init (not in make test)"
@@ -174,6 +175,12 @@ purge-bookings: $(INSTALLED)
 # STADSLOKET_DATABASE_URL when set (serving/conversation_store.py).
 purge-conversations: $(INSTALLED)
 	$(PYTHON) -m serving.conversation_store purge --older-than-days "$(DAYS)"
+
+# Messages to citizens (notifications/): the reminders that are due, then everything waiting in the
+# outbox. For a cron job or a systemd timer; every action server (make run, make cluster) also does
+# this every STADSLOKET_OUTBOX_INTERVAL seconds (15), so a single machine needs no timer.
+reminders: $(INSTALLED)
+	$(PYTHON) -m notifications reminders $(if $(NOW),--now $(NOW))
 
 # Staff accounts for the staff page (http://localhost:5005/staff), in the bookings database. The
 # password is asked twice (or read from STADSLOKET_STAFF_PASSWORD in scripts).

@@ -18,6 +18,7 @@ from bookings import rules
 from language import wording
 from language.dutch_dates import read_day
 from language.dutch_times import read_time
+from language.household import read_people
 from actions.form_behaviour import (
     OUTCOME_SLOT,
     AskAction,
@@ -55,6 +56,12 @@ def _time(value: Optional[str]) -> Optional[dt.time]:
         return dt.time.fromisoformat(value) if value else None
     except (TypeError, ValueError):
         return None
+
+
+def people_of(tracker: Tracker) -> int:
+    """The validated number of people (a digit string), else 1."""
+    value = str(tracker.get_slot("booking_people") or "")
+    return int(value) if value.isascii() and value.isdigit() and 1 <= int(value) <= 4 else 1
 
 
 def _unavailable() -> Slots:
@@ -128,6 +135,18 @@ class AppointmentTimeSlots:
         if not verdict.accepted:
             tell(dispatcher, verdict)
             return {"booking_time": None}
+        people = people_of(tracker)
+        if people > 1 and counter is not None and day is not None:
+            try:
+                fitting = starts_for(catalogue, counter, day, people, now)
+            except StoreUnavailable:
+                return _unavailable()
+            start = _time(verdict.value)
+            if start not in fitting:
+                say(dispatcher, "booking_time_too_small", time=verdict.value,
+                    people=rules.people_label(catalogue.product(tracker.get_slot("booking_product")), people),
+                    buttons=rules.time_buttons(fitting[: rules.MAX_TIME_BUTTONS]))
+                return {"booking_time": None}
         return {"booking_time": verdict.value}
 
     def extract_booking_confirmed(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
@@ -140,6 +159,15 @@ class AppointmentTimeSlots:
         if intent == "deny" and not carries_a_change(tracker):
             return {"booking_confirmed": False}
         return {}
+
+
+def starts_for(catalogue, counter, day: dt.date, people: int, now: dt.datetime) -> List[dt.time]:
+    """Free starts where a household of `people` fits (in the slot and the ones right after)."""
+    free = rules.slot_plan.free_slots(catalogue, booking_store(), counter.id, day, now)
+    if people <= 1:
+        return free
+    booked = booking_store().booked_counts(counter.id, day)
+    return [start for start in free if rules.fits(catalogue, booked, counter, start, people)]
 
 
 class ValidateBookingForm(StoppableForm, AppointmentTimeSlots, FormValidationAction):
@@ -160,9 +188,12 @@ class ValidateBookingForm(StoppableForm, AppointmentTimeSlots, FormValidationAct
         if tracker.get_slot("booking_visit_wanted") is False:
             return ["booking_product", "booking_visit_wanted"]  # validated, then nothing more
         product = load_catalogue().product(tracker.get_slot("booking_product"))
+        slots = list(domain_slots)
         if product is not None and product.visit.required:
-            return [slot for slot in domain_slots if slot != "booking_visit_wanted"]
-        return domain_slots
+            slots.remove("booking_visit_wanted")
+        if product is not None and rules.max_people(product) == 1:  # one person per booking
+            slots.remove("booking_people")
+        return slots
 
     # product ------------------------------------------------------------------------------
     def extract_booking_product(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
@@ -182,7 +213,10 @@ class ValidateBookingForm(StoppableForm, AppointmentTimeSlots, FormValidationAct
         if not verdict.accepted:
             tell(dispatcher, verdict)
             return {"booking_product": None}
-        return {"booking_product": verdict.value, "booking_visit_wanted": None}
+        slots: Slots = {"booking_product": verdict.value, "booking_visit_wanted": None}
+        if people_of(tracker) > rules.max_people(load_catalogue().product(verdict.value)):
+            slots["booking_people"] = None  # asked again, or refused, for this product
+        return slots
 
     def extract_booking_visit_wanted(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
         if requested(tracker) != "booking_visit_wanted":
@@ -197,6 +231,37 @@ class ValidateBookingForm(StoppableForm, AppointmentTimeSlots, FormValidationAct
         if value is False:
             return {"booking_visit_wanted": False, OUTCOME_SLOT: "declined"}
         return {"booking_visit_wanted": bool(value)}
+
+    # people -------------------------------------------------------------------------------
+    def extract_booking_people(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        """An answer to "for how many?", or a count said earlier ("voor mijn twee kinderen")."""
+        if wants_to_stop(tracker):
+            return {}
+        text = message_text(tracker)
+        reading = read_people(text)
+        if requested(tracker) == "booking_people":
+            # A count is the answer, whatever intent the model gives "3" or "2 personen".
+            return {"booking_people": text} if reading.count is not None or not is_question(tracker) else {}
+        if reading.count is not None and (requested(tracker) is None or may_change(tracker)):
+            return {"booking_people": text}
+        return {}
+
+    def validate_booking_people(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        catalogue = load_catalogue()
+        product = catalogue.product(tracker.get_slot("booking_product"))
+        text = str(value)
+        reading = read_people(text) if not (text.isascii() and text.isdigit()) else rules.People(int(text), None)
+        if rules.max_people(product) == 1:
+            if reading.count is not None and reading.count > 1 and product is not None:
+                say(dispatcher, "booking_people_one_only", product=product.name)
+            return {"booking_people": None}
+        verdict = rules.choose_people(catalogue, product, reading)
+        if not verdict.accepted:
+            tell(dispatcher, verdict)
+            return {"booking_people": None}
+        return {"booking_people": verdict.value}
 
     # counter ------------------------------------------------------------------------------
     def extract_booking_counter(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
@@ -293,6 +358,19 @@ class AskBookingVisitWanted(AskAction):
         say(dispatcher, "booking_ask_visit_wanted", buttons=yes_no_buttons())
 
 
+class AskBookingPeople(AskAction):
+    """Asked only for a product a household can share a booking for; children for a Kids-ID."""
+
+    slot = "booking_people"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        product = load_catalogue().product(tracker.get_slot("booking_product"))
+        limit = rules.max_people(product)
+        children = bool(product and product.household and product.household.children_only)
+        key = "booking_ask_people_children" if children else "booking_ask_people"
+        say(dispatcher, key, max=limit, buttons=rules.people_buttons(limit, product))
+
+
 class AskBookingCounter(AskAction):
     slot = "booking_counter"
 
@@ -348,7 +426,7 @@ class AskBookingTime(AskAction):
         if counter is None or day is None:
             return
         try:
-            free = rules.slot_plan.free_slots(catalogue, booking_store(), counter.id, day, now)
+            free = starts_for(catalogue, counter, day, people_of(tracker), now)
         except StoreUnavailable:
             say_unavailable(dispatcher)
             return
@@ -394,6 +472,7 @@ class AskBookingConfirmed(AskAction):
         say(
             dispatcher,
             "booking_summary",
+            people=rules.people_label(product, people_of(tracker)),
             product=product.name,
             counter_name=counter.name,
             day=rules.day_label(day, today),

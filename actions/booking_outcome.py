@@ -17,6 +17,8 @@ from actions.booking_form import say_unavailable
 from actions.form_behaviour import OUTCOME_SLOT, booking_store, forget_everything, tell
 from actions.texts import render, say
 from bookings.store import SlotFull, StoreUnavailable, idempotency_key
+from notifications import outbox
+from notifications.messages import Composer
 from service_catalogue import load_catalogue, schedule
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class ActionFinishBooking(Action):
             return []
         wanted: rules.Appointment = checked.value
         product, counter = catalogue.products[wanted.product], catalogue.counters[wanted.counter]
+        composer = Composer(catalogue)
         try:
             booking = booking_store().book(
                 product=product.id,
@@ -70,6 +73,10 @@ class ActionFinishBooking(Action):
                 idempotency_key=idempotency_key(
                     tracker.sender_id, product.id, counter.id, wanted.day, wanted.start
                 ),
+                people=wanted.people,
+                following=rules.following_starts(catalogue, wanted.start, wanted.people - 1),
+                notify=composer.about("confirmation"),
+                remind_at=composer.reminder_at(wanted.day),
             )
         except SlotFull:
             say(
@@ -87,9 +94,16 @@ class ActionFinishBooking(Action):
             say_unavailable(dispatcher)
             return []
         logger.info("booking stored at counter %s", counter.id)
+        outbox.wake()  # the confirmation goes out now, not at the worker's next round
+        until = ""
+        if len(booking.places) > 1:
+            end = composer.ends_at(booking).time()
+            until = render("booking_until", until=rules.time_label(end))
         say(
             dispatcher,
             "booking_made",
+            people=rules.people_label(product, booking.people),
+            until=until,
             product=product.name,
             counter_name=counter.name,
             day=rules.day_label(wanted.day, now.date()),

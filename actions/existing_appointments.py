@@ -7,6 +7,7 @@ wants (look up, cancel, move) is the slot `lookup_purpose`, set from the intent.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -35,17 +36,31 @@ from actions.texts import say
 from bookings.contact_details import read_contact
 from bookings.reference_codes import looks_like_code
 from bookings.store import Booking, SlotFull, StoreUnavailable
+from notifications import outbox
+from notifications.messages import Composer
 from service_catalogue import load_catalogue, schedule
 
+logger = logging.getLogger(__name__)
+
 PURPOSE_SLOTS = {
+    "recover": ["lookup_contact"],
     "check": ["lookup_code", "lookup_contact"],
     "cancel": ["lookup_code", "lookup_contact", "booking_confirmed"],
     "reschedule": ["lookup_code", "lookup_contact", "booking_date", "booking_time", "booking_confirmed"],
 }
 MAX_CODE_ECHO = 12
+LINK_SLOT = "manage_link"
+# Lost-code requests per contact: at most this many in this window get a message.
+CODE_REQUESTS = 3
+CODE_REQUEST_WINDOW = dt.timedelta(hours=24)
 
 
 def verified_booking(tracker: Tracker) -> Optional[Booking]:
+    """The booking a manage link opened (still booked), else the one code and contact name."""
+    link = tracker.get_slot(LINK_SLOT)
+    if link:
+        found = booking_store().find_by_link(link, schedule.today(load_catalogue()))
+        return found if found is not None and found.status == "booked" else None
     code, contact = tracker.get_slot("lookup_code"), tracker.get_slot("lookup_contact")
     if not (code and contact):
         return None
@@ -54,9 +69,11 @@ def verified_booking(tracker: Tracker) -> Optional[Booking]:
 
 def describe(booking: Booking, today: dt.date) -> Dict[str, str]:
     catalogue = load_catalogue()
+    product = catalogue.products[booking.product]
     return {
+        "people": rules.people_label(product, booking.people),
         "code": booking.code,
-        "product": catalogue.products[booking.product].name,
+        "product": product.name,
         "counter_name": catalogue.counters[booking.counter].name,
         "day": rules.day_label(booking.day, today),
         "time": rules.time_label(booking.start),
@@ -68,10 +85,30 @@ class ValidateAppointmentLookupForm(StoppableForm, AppointmentTimeSlots, FormVal
         return "validate_appointment_lookup_form"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
-        """No code, no look-up: a citizen who lost it is sent on at once, never asked again."""
-        if requested(tracker) in (None, "lookup_code") and not tracker.get_slot("lookup_code") and lost_the_code(tracker):
-            return [SlotSet(OUTCOME_SLOT, "code_lost"), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+        """A citizen who lost the code is never asked for it again: the form asks for the contact
+        given at booking and sends the appointments there. A manage link needs neither."""
+        before: List[Dict[Text, Any]] = []
+        lost = (requested(tracker) in (None, "lookup_code") and not tracker.get_slot("lookup_code")
+                and not tracker.get_slot(LINK_SLOT) and lost_the_code(tracker))
+        if lost:
+            # Not asked for a code any more: the message is no answer to that question. Only on
+            # this tracker: a SlotSet of requested_slot here would be taken by Rasa as the next
+            # question (the first one it finds).
+            tracker.slots["requested_slot"] = None
+            before = [SlotSet("lookup_purpose", "recover")]
+        elif tracker.get_slot(LINK_SLOT) and not tracker.get_slot("booking_counter"):
+            try:
+                booking = verified_booking(tracker)
+            except StoreUnavailable:
+                return [SlotSet(OUTCOME_SLOT, "unavailable"), SlotSet("requested_slot", None)]
+            if booking is None:  # cancelled or past since the link was opened
+                return [SlotSet(OUTCOME_SLOT, "link_invalid"), SlotSet("requested_slot", None)]
+            # The day and hour validators of a move need its counter and its household.
+            before = [SlotSet("booking_counter", booking.counter), SlotSet("booking_product", booking.product),
+                      SlotSet("booking_people", str(booking.people))]
+        for event in before:
+            tracker.slots[event["name"]] = event["value"]
+        return before + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -82,7 +119,11 @@ class ValidateAppointmentLookupForm(StoppableForm, AppointmentTimeSlots, FormVal
     ) -> List[Text]:
         if tracker.get_slot(OUTCOME_SLOT):
             return []
-        return PURPOSE_SLOTS.get(tracker.get_slot("lookup_purpose"), PURPOSE_SLOTS["check"])
+        purpose = tracker.get_slot("lookup_purpose")
+        slots = PURPOSE_SLOTS.get(purpose, PURPOSE_SLOTS["check"])
+        if tracker.get_slot(LINK_SLOT) and purpose != "recover":
+            return [slot for slot in slots if slot not in ("lookup_code", "lookup_contact")]
+        return slots
 
     def extract_lookup_code(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict:
         if wants_to_stop(tracker) or requested(tracker) not in (None, "lookup_code"):
@@ -141,6 +182,7 @@ class ValidateAppointmentLookupForm(StoppableForm, AppointmentTimeSlots, FormVal
             "lookup_contact": verdict.value,
             "booking_counter": booking.counter,
             "booking_product": booking.product,
+            "booking_people": str(booking.people),  # a household moves together
         }
         day = tracker.get_slot("booking_date")
         if day:
@@ -157,9 +199,15 @@ class AskLookupCode(PlainQuestion):
     text_key = "lookup_ask_code"
 
 
-class AskLookupContact(PlainQuestion):
+class AskLookupContact(AskAction):
     slot = "lookup_contact"
-    text_key = "lookup_ask_contact"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        if tracker.get_slot("lookup_purpose") == "recover":
+            centre = load_catalogue().contact_centre
+            say(dispatcher, "lookup_ask_recovery_contact", centre=centre.name, phone=centre.phone)
+        else:
+            say(dispatcher, "lookup_ask_contact")
 
 
 class AskLookupConfirmed(AskAction):
@@ -214,6 +262,12 @@ class ActionFinishLookup(Action):
         if outcome == "code_lost":
             say(dispatcher, "lookup_code_lost", centre=centre.name, phone=centre.phone)
             return forget_everything()
+        if tracker.get_slot("lookup_purpose") == "recover":
+            self._send_codes(dispatcher, tracker)
+            return forget_everything()
+        if outcome == "link_invalid":
+            say(dispatcher, "manage_link_invalid", centre=centre.name, phone=centre.phone)
+            return forget_everything()
         if outcome == "not_found":
             say(dispatcher, "lookup_not_found", centre=centre.name, phone=centre.phone)
             return forget_everything()
@@ -227,19 +281,43 @@ class ActionFinishLookup(Action):
             retry = []
         return retry or forget_everything()
 
+    @staticmethod
+    def _send_codes(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """The same answer whether or not the contact has appointments, or asked too often."""
+        catalogue = load_catalogue()
+        centre = catalogue.contact_centre
+        contact = tracker.get_slot("lookup_contact")
+        if contact:
+            try:
+                outcome = booking_store().send_codes(
+                    contact, schedule.today(catalogue), Composer(catalogue).codes, CODE_REQUESTS, CODE_REQUEST_WINDOW
+                )
+            except StoreUnavailable:
+                say_unavailable(dispatcher)
+                return
+            logger.info("lost-code request handled: %s", outcome)
+            outbox.wake()
+        say(dispatcher, "lookup_codes_sent", centre=centre.name, phone=centre.phone)
+
     def _carry_out(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         catalogue = load_catalogue()
         today = schedule.today(catalogue)
         code, contact = tracker.get_slot("lookup_code"), tracker.get_slot("lookup_contact")
+        link = tracker.get_slot(LINK_SLOT)
         booking = verified_booking(tracker)
         if booking is None:
             centre = catalogue.contact_centre
-            say(dispatcher, "lookup_not_found", centre=centre.name, phone=centre.phone)
+            key = "manage_link_invalid" if link else "lookup_not_found"
+            say(dispatcher, key, centre=centre.name, phone=centre.phone)
             return []
         purpose = tracker.get_slot("lookup_purpose")
         confirmed = tracker.get_slot("booking_confirmed") is True
+        composer = Composer(catalogue)
         if purpose == "cancel":
-            if confirmed and booking_store().cancel(code, contact):
+            if confirmed and booking_store().cancel(
+                code, contact, link_hash=link, notify=composer.about("cancelled"), today=today
+            ):
+                outbox.wake()
                 say(dispatcher, "lookup_cancelled", code=booking.code)
             else:
                 say(dispatcher, "lookup_kept")
@@ -261,7 +339,12 @@ class ActionFinishLookup(Action):
             _, day, start = checked.value
             counter = catalogue.counters[booking.counter]
             try:
-                moved = booking_store().reschedule(code, contact, day, start, counter.desks)
+                moved = booking_store().reschedule(
+                    code, contact, day, start, counter.desks,
+                    following=rules.following_starts(catalogue, start, booking.people - 1),
+                    link_hash=link, notify=composer.about("moved"), today=today,
+                    remind_at=composer.reminder_at(day),
+                )
             except SlotFull:
                 say(
                     dispatcher,
@@ -274,6 +357,10 @@ class ActionFinishLookup(Action):
                     SlotSet("booking_confirmed", None),
                     FollowupAction("appointment_lookup_form"),
                 ]
+            if moved is None:
+                say(dispatcher, "lookup_kept")
+                return []
+            outbox.wake()
             say(dispatcher, "lookup_moved", **describe(moved, today))
         else:
             say(dispatcher, "lookup_details", **describe(booking, today))

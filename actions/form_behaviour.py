@@ -74,6 +74,7 @@ MAX_TEXT = 300  # characters of a message a slot validator looks at
 BOOKING_SLOTS = (
     "booking_product",
     "booking_visit_wanted",
+    "booking_people",
     "booking_counter",
     "booking_date",
     "booking_time",
@@ -228,8 +229,9 @@ def forget(slots) -> List[Dict[Text, Any]]:
 
 
 def forget_everything() -> List[Dict[Text, Any]]:
-    """Personal data must not stay in the conversation once a form is over."""
-    return forget(BOOKING_SLOTS + LOOKUP_SLOTS + (OUTCOME_SLOT,))
+    """Personal data must not stay in the conversation once a form is over; nor the booking a
+    manage link opened, so that a later request is about what the citizen says then."""
+    return forget(BOOKING_SLOTS + LOOKUP_SLOTS + (OUTCOME_SLOT, "manage_link"))
 
 
 class StoppableForm:

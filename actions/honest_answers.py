@@ -1,8 +1,9 @@
 """Answers where the assistant must say what it does not do or know: a question in another
 language, a lost or stolen document (what to do first), and a fact the catalogue does not hold.
 
-Nothing here invents: a price, a processing time or an address is never stated, only where to
-find it (the contact centre and the city's website, from the catalogue).
+Nothing here invents: a price or a processing time is never stated, only where to find it (the
+contact centre and the city's website, from the catalogue); an address only when the catalogue
+holds one with its source.
 """
 from __future__ import annotations
 
@@ -78,6 +79,13 @@ class ActionAnswerUnknownFact(Action):
         aspect = aspect if aspect in FACT_ASPECTS else "other"
         product, _ = product_in(tracker, catalogue)
         counter, _ = counter_in(tracker, catalogue)
+        if aspect == "address" and counter is not None and counter.address is not None:
+            # An address the city has not confirmed yet (flagged in the catalogue) is said as such.
+            key = "counter_address_unconfirmed" if counter.address.source.assumption else "counter_address"
+            say(dispatcher, key, counter_name=counter.name, address=counter.address.text, **_contact(catalogue))
+            return []
+        if aspect == "address" and counter is not None:  # where to go: the counter, not the document
+            product = None
         subject = product.name if product else (f"het loket {counter.name}" if counter else render("unknown_fact_subject"))
         sentences = [render(f"unknown_fact_{aspect}", subject=subject), render("unknown_fact_where", **_contact(catalogue))]
         if aspect == "hours":

@@ -53,6 +53,9 @@ def say_product(dispatcher: CollectingDispatcher, catalogue: Catalogue, product:
         extras.append(render("product_delivery", product=product.name))
     if product.home_visit and product.home_visit.available:
         extras.append(render("product_home_visit", when=product.home_visit.when))
+    if product.household and product.household.max_people > 1:
+        key = "product_household_children" if product.household.children_only else "product_household"
+        extras.append(render(key, max=product.household.max_people))
     extras.extend(note.text for note in product.notes)
     send(dispatcher, extras)
 

@@ -80,7 +80,8 @@ def booking_wish(slot: Slot) -> str:
     """Document, counter, day and hour in one sentence, the day written as the assistant writes it."""
     today = schedule.today(load_catalogue())
     day = wording.long_date(slot.day, with_year=slot.day.year != today.year)
-    return f"ik wil een afspraak voor een paspoort in {slot.counter_name} op {day} om {slot.start:%H:%M}"
+    # A driving licence is one person's: no "for how many?" step, as in the earlier runs.
+    return f"ik wil een afspraak voor een rijbewijs in {slot.counter_name} op {day} om {slot.start:%H:%M}"
 
 
 def script(number: int, slot: Slot) -> List[Tuple[str, str]]:

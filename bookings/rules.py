@@ -20,7 +20,9 @@ from language.dutch_times import TimeReading
 from actions.texts import render
 from bookings import slot_plan
 from bookings.contact_details import read_contact
+from language.household import People
 from service_catalogue import Catalogue, Counter, schedule
+from service_catalogue.model import Product
 
 MAX_DAY_BUTTONS = 3
 MAX_TIME_BUTTONS = 5
@@ -332,6 +334,78 @@ def choose_contact(text: str) -> Verdict:
     return Verdict(key="booking_contact_invalid")
 
 
+# --- a household in one booking ---------------------------------------------------------------
+
+
+def max_people(product: Optional[Product]) -> int:
+    return product.household.max_people if product is not None and product.household else 1
+
+
+def check_people(product: Product, value: Any) -> Optional[int]:
+    """The slot's number of people, or None when the product does not allow it; no slot is one."""
+    if value in (None, ""):
+        return 1
+    try:
+        count = int(str(value))
+    except ValueError:
+        return None
+    return count if 1 <= count <= max_people(product) else None
+
+
+def choose_people(catalogue: Catalogue, product: Optional[Product], reading: People) -> Verdict:
+    """How many people, from what the citizen wrote: within the product's household limit."""
+    limit = max_people(product)
+    children = bool(product and product.household and product.household.children_only)
+    buttons = people_buttons(limit, product)
+    if children and reading.children_only is False:
+        return Verdict(key="booking_people_children_only", values={"product": product.name}, buttons=buttons)
+    if reading.count is None or reading.count < 1:
+        return Verdict(key="booking_people_unclear", values={"max": limit}, buttons=buttons)
+    if reading.count > limit:
+        centre = catalogue.contact_centre
+        return Verdict(key="booking_people_too_many", values={"max": limit, "centre": centre.name,
+                                                               "phone": centre.phone}, buttons=buttons)
+    return Verdict(value=str(reading.count))
+
+
+def people_buttons(limit: int, product: Optional[Product] = None) -> List[Button]:
+    """"2 personen" rather than "2": a bare number is easily read as something else."""
+    return [{"title": people_label(product, n), "payload": people_label(product, n)} for n in range(1, limit + 1)]
+
+
+def people_label(product: Optional[Product], count: int) -> str:
+    children = bool(product and product.household and product.household.children_only)
+    if children:
+        return render("children_one") if count == 1 else render("children_many", count=count)
+    return render("people_one") if count == 1 else render("people_many", count=count)
+
+
+def following_starts(catalogue: Catalogue, start: dt.time, count: int) -> tuple:
+    """Up to `count` slot starts right after `start`, without a gap (not across a break)."""
+    length = dt.timedelta(minutes=catalogue.booking.slot_minutes)
+    starts = set(slot_plan.slot_starts(catalogue))
+    found, moment = [], dt.datetime.combine(dt.date.min, start)
+    for _ in range(count):
+        moment += length
+        if moment.time() not in starts:
+            break
+        found.append(moment.time())
+    return tuple(found)
+
+
+def fits(catalogue: Catalogue, booked: Dict[dt.time, int], counter: Counter, start: dt.time, people: int) -> bool:
+    """Whether `people` find places from `start` on, in that slot and the ones right after it."""
+    left = people
+    for slot in (start,) + following_starts(catalogue, start, people - 1):
+        free = counter.desks - booked.get(slot, 0)
+        if free <= 0:
+            return False
+        left -= min(free, left)
+        if left == 0:
+            return True
+    return False
+
+
 def contact_kind(contact: str) -> str:
     return "contact_kind_email" if "@" in contact else "contact_kind_phone"
 
@@ -349,6 +423,7 @@ class Appointment:
     start: dt.time
     name: Optional[str] = None
     contact: Optional[str] = None
+    people: int = 1
 
 
 def _parse_day(value: Any) -> Optional[dt.date]:
@@ -411,5 +486,8 @@ def check_booking(catalogue: Catalogue, slots: Dict[str, Any], now: dt.datetime)
     contact = choose_contact(str(slots.get("booking_contact") or ""))
     if not contact.accepted:
         return _refused("refusal_contact")
+    people = check_people(product, slots.get("booking_people"))
+    if people is None:
+        return _refused("refusal_people")
     counter_id, day, start = moment.value
-    return Verdict(value=Appointment(product.id, counter_id, day, start, name.value, contact.value))
+    return Verdict(value=Appointment(product.id, counter_id, day, start, name.value, contact.value, people))

@@ -37,7 +37,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.appointment_phrases import says_code_lost
+from language.appointment_phrases import says_code_lost, says_reference_code_lost
 from language.lexicon import spacy_lexicon
 from language.term_matching import normalise, simple_tokens
 
@@ -63,8 +63,12 @@ _ASPECTS: List[Tuple[str, "re.Pattern"]] = [
     ("hours", re.compile(r"\b(openingsu\w+|openingstijd\w*|middagpauze)\b|"
                          r"\b(hoe laat|welke uren|om hoeveel uur|welk uur)\b.{0,40}\b(open|opent|dicht|sluit\w*|gesloten)\b|"
                          r"\b(open|opent|sluit\w*|dicht)\b.{0,30}\b(hoe laat|welk uur|welke uren)\b")),
-    ("address", re.compile(r"\b(adres van (het |de |den )?(stads)?loket|waar ligt|waar (is|zit|vind ik) (het|dat|den|de) "
-                           r"(stads)?loket|welke tram|welke bus|routebeschrijving)\b")),
+    ("address", re.compile(r"\b(adres van (het |de |den |dat |dit )?(stads)?loket|waar ligt|"
+                           r"waar (is|zit|vind ik|bevindt zich|ligt) (het|dat|den|de|dit) (stads)?(loket|gebouw|districtshuis)|"
+                           r"waar (moet|mag) (ik|we) (precies |juist )(zijn|naartoe|heen)|"
+                           r"(welk|het|hun) adres\b|adres\b.{0,40}\b(loket|districtshuis|gebouw|gps)|"
+                           r"(loket|districtshuis)\b.{0,30}\badres\b|gps|welke tram|welke bus|routebeschrijving|"
+                           r"hoe (geraak|kom|rij) (ik|je|we)\b.{0,20}\b(naar|er|daar))\b")),
 ]
 
 
@@ -124,6 +128,8 @@ def unknown_fact_aspect(text: str, names_something: bool = False) -> Optional[st
 
 
 UNPLACED_INTENTS = {"out_of_scope", "nlu_fallback"}
+# These start the look-up form, which hears a lost code itself and keeps what the citizen wanted.
+LOOKUP_INTENTS = {"check_appointment", "cancel_appointment", "reschedule_appointment"}
 
 
 def about_a_known_document(intent: Dict[str, Any], entities: List[Dict[str, Any]]) -> bool:
@@ -181,8 +187,9 @@ class MessageRules(GraphComponent):
                 self._set(message, "other_language", entities + [_entity("language", language, text)])
             elif lost_document(text, products):
                 self._set(message, "report_lost_document", entities)
-            elif (says_code_lost(text) and not products
-                  and (message.get(INTENT) or {}).get("name") in UNPLACED_INTENTS):
+            elif (says_reference_code_lost(text) and (message.get(INTENT) or {}).get("name") not in LOOKUP_INTENTS) or (
+                    says_code_lost(text) and not products
+                    and (message.get(INTENT) or {}).get("name") in UNPLACED_INTENTS):
                 self._set(message, "check_appointment", entities)
             else:
                 named = any(e.get("entity") in ("product", "counter") for e in entities)

@@ -145,6 +145,22 @@ class Redirect(Validity):
         return to
 
 
+class Address(Strict):
+    """Where a counter is, only as a source gives it; a counter without one has none."""
+
+    street: str
+    postcode: str = Field(..., regex=r"^[1-9][0-9]{3}$")
+    place: str
+    source: Source
+    url: Optional[str] = None
+
+    _sources = validator("source", pre=True, allow_reuse=True)(_coerce_source)
+
+    @property
+    def text(self) -> str:
+        return f"{self.street}, {self.postcode} {self.place}"
+
+
 class Counter(Strict):
     id: str
     name: str
@@ -157,6 +173,14 @@ class Counter(Strict):
     days_source: Optional[Source] = None
     source: Source
     desks_source: Source
+    # None until the city gives it: the assistant never invents an address.
+    address: Optional[Address] = None
+
+    @property
+    def location(self) -> str:
+        """For calendars and messages: the address when known, else the counter's name."""
+        name = f"Stadsloket {self.name}"
+        return f"{name}, {self.address.text}" if self.address else name
 
     _sources = validator("source", "desks_source", "days_source", pre=True, allow_reuse=True)(
         _coerce_source
@@ -219,6 +243,16 @@ class SourcedText(Strict):
     _source = validator("source", pre=True, allow_reuse=True)(_coerce_source)
 
 
+class Household(Strict):
+    """Several people of one household in one booking (up to `max_people`)."""
+
+    max_people: int = Field(4, ge=1, le=4)
+    children_only: bool = False
+    source: Source
+
+    _sources = validator("source", pre=True, allow_reuse=True)(_coerce_source)
+
+
 class Product(Strict):
     id: str
     name: str
@@ -232,6 +266,9 @@ class Product(Strict):
     # What to do first when the document was lost or stolen (before the new application).
     lost_or_stolen: Optional[SourcedText] = None
     notes: List[SourcedText] = []
+    # Who one booking for several people of a household is for: "children" (Kids-ID), else
+    # anyone. None: one booking is for one person only.
+    household: Optional["Household"] = None
 
     @root_validator(skip_on_failure=True)
     def _reachable(cls, values):
@@ -276,6 +313,16 @@ class Session(Strict):
         return values
 
 
+class Reminder(Strict):
+    """When the reminder of an appointment goes out: `days_before` the day, at `at` local time."""
+
+    days_before: int = Field(2, ge=0, le=14)
+    at: dt.time = dt.time(18, 0)
+    source: Source
+
+    _source = validator("source", pre=True, allow_reuse=True)(_coerce_source)
+
+
 class Booking(Strict):
     any_counter: bool
     any_counter_source: Source
@@ -285,6 +332,7 @@ class Booking(Strict):
     sessions: List[Session]
     horizon_days: int = Field(..., ge=1, le=366)
     source: Source
+    reminder: Optional[Reminder] = None  # None: no reminders
 
     _sources = validator(
         "source", "any_counter_source", "appointment_site_source", pre=True, allow_reuse=True

@@ -63,6 +63,21 @@ def create_app(token: str, actions_package: str = "actions"):
 
     operations.add_routes(app, bookings_ready)
     operations.count_bookings()
+
+    @app.listener("after_server_start")
+    async def start_outbox(app, _loop):
+        """Confirmations and reminders go out from here too, so make run needs no cron job."""
+        from actions.form_behaviour import booking_store
+        from notifications.outbox import start_in_background
+
+        app.ctx.outbox_stop = start_in_background(booking_store())
+
+    @app.listener("before_server_stop")
+    async def stop_outbox(app, _loop):
+        stop = getattr(app.ctx, "outbox_stop", None)
+        if stop is not None:
+            stop.set()
+
     return app
 
 

@@ -11,6 +11,9 @@
 - Several questions in one message are answered each (serving.several_questions).
 - A delivery the channel already handed over (same platform delivery id: Telegram update,
   Twilio message, Messenger body) is handled once: platforms retry.
+- A manage link's token (`/open_manage_link{"manage_token": …}` from the chat page, or a link
+  pasted into the chat) is replaced by its hash before anything else sees the message: no
+  conversation, log or export ever holds the token (bookings.manage_links).
 - Faults become a Dutch answer with the contact centre instead of silence: the action server
   down or hanging, the conversations database unreachable, anything else unexpected.
 - A citizen sees an answer only once its turn is in the conversation store: channels that send
@@ -34,6 +37,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
+from bookings import manage_links
 from serving import operations, several_questions
 from serving.action_calls import ActionServerUnavailable
 from serving.conversation_store import ConversationStoreUnavailable
@@ -136,7 +140,7 @@ class MessageGuard:
             log.warning("message of %d characters refused (limit %d)", len(text), self.limit_chars)
             return await self._reply(message, "message_too_long", max_chars=self.limit_chars)
         if text is not None:
-            message.text = _CONTROL.sub("", text)
+            message.text = hide_manage_token(_CONTROL.sub("", text))
         self._trim_metadata(message)
         if not await self._first_delivery(message):
             log.info("repeated delivery on channel %s ignored", message.input_channel)
@@ -207,6 +211,28 @@ class MessageGuard:
         except Exception as error:  # noqa: BLE001 - the channel itself failed; nothing more to do
             log.error("could not send the '%s' answer: %s", key, _where(error))
         return self._collected(message)
+
+
+OPEN_LINK_INTENT = "/open_manage_link"
+
+
+def hide_manage_token(text: str) -> str:
+    """The message with a manage link's token replaced by the token's hash, as the payload the
+    dialogue expects; any other message unchanged. A malformed token gets a hash no link has."""
+    if text.startswith(OPEN_LINK_INTENT):
+        body = text[len(OPEN_LINK_INTENT):].strip()
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            data = {}
+        token = data.get("manage_token") if isinstance(data, dict) else None
+    else:
+        token = manage_links.token_in_text(text)
+        if token is None:
+            return text
+    valid = isinstance(token, str) and manage_links.looks_like_token(token)
+    digest = manage_links.token_hash(token) if valid else manage_links.token_hash("")
+    return OPEN_LINK_INTENT + json.dumps({"manage_link": digest})
 
 
 def install(guard: Optional[MessageGuard] = None) -> MessageGuard:

@@ -145,7 +145,9 @@ class ActionServer:
         from serving import launcher
 
         self.port = free_port()
-        self.env = _server_env(env, STADSLOKET_BOOKINGS_FILE=str(bookings_file))
+        # Messages to citizens are written as files next to the bookings (notifications.transports).
+        self.outbox = bookings_file.parent / "outbox"
+        self.env = _server_env(env, STADSLOKET_BOOKINGS_FILE=str(bookings_file), STADSLOKET_OUTBOX_DIR=str(self.outbox))
         self.log_file = log_file
         self.server = launcher.action_server(self.port, self.env, log_file)
         self.url = self.server.url

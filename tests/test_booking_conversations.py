@@ -52,7 +52,7 @@ def store(action_server):
 def book(chat, day: dt.date, time: str, counter: str = "Berchem", contact: str = EMAIL) -> str:
     """A whole booking in one conversation; returns the reference code."""
     c = chat()
-    reply = c.say(f"ik wil een afspraak voor een paspoort in {counter} op {label(day)} om {time}")
+    reply = c.say(f"ik wil een afspraak voor een rijbewijs in {counter} op {label(day)} om {time}")
     assert "Op welke naam" in reply, reply
     c.say(NAME)
     reply = c.say(contact)
@@ -65,7 +65,9 @@ def test_happy_path_by_buttons_and_typing(chat, store):
     c = chat()
     assert "Voor welk document" in c.say("ik wil een afspraak maken")
     assert "In welk stadsloket" in c.say("voor een paspoort")
-    assert "Op welke dag" in c.say("Berchem")
+    assert "Voor hoeveel personen" in c.say("Berchem")
+    assert [b["title"] for b in c.buttons()] == ["1 persoon", "2 personen", "3 personen", "4 personen"]
+    assert "Op welke dag" in c.click(0)
     days = c.buttons()
     assert 1 <= len(days) <= 3
     assert "Om hoe laat" in c.click(0)
@@ -87,7 +89,7 @@ def test_happy_path_by_buttons_and_typing(chat, store):
 def test_all_slots_in_the_first_message(chat, store):
     day = open_days("berchem")[1]
     c = chat()
-    reply = c.say(f"ik wil een afspraak voor een paspoort in Berchem op {label(day)} om 10u")
+    reply = c.say(f"ik wil een afspraak voor een rijbewijs in Berchem op {label(day)} om 10u")
     assert "Op welke naam" in reply, reply
     c.say(NAME)
     summary = c.say(MOBILE)
@@ -98,7 +100,7 @@ def test_all_slots_in_the_first_message(chat, store):
 
 def test_a_question_in_the_middle_is_answered_and_the_form_goes_on(chat):
     c = chat()
-    c.say("ik wil een afspraak maken voor een identiteitskaart")
+    c.say("ik wil een afspraak maken voor een rijbewijs")
     reply = c.say("Wanneer is het loket in Berendrecht open?")
     assert "dinsdag" in reply and "woensdag" in reply
     assert "In welk stadsloket" in reply, reply  # asked again where it was
@@ -119,7 +121,8 @@ def test_linkeroever_is_redirected_with_buttons(chat):
     reply = c.say("ik wil een afspraak maken in linkeroever voor mijn eid")
     assert "Linkeroever neemt tijdelijk geen afspraken aan" in reply, reply
     assert [b["title"] for b in c.buttons()] == ["Antwerpen-Centrum", "Berchem", "Borgerhout", "Merksem"]
-    assert "Op welke dag" in c.click(1)
+    assert "Voor hoeveel personen" in c.click(1)  # an eID can be for a household
+    assert "Op welke dag" in c.say("alleen ik")
 
 
 def test_a_closed_berendrecht_day(chat):
@@ -133,7 +136,7 @@ def test_a_closed_berendrecht_day(chat):
         and not schedule.status_on(catalogue, berendrecht, today + dt.timedelta(days=n)).is_open
     )
     c = chat()
-    c.say("ik wil een afspraak voor een paspoort in Berendrecht")
+    c.say("ik wil een afspraak voor een rijbewijs in Berendrecht")
     reply = c.say(label(closed))
     assert "dicht" in reply, reply
     proposed = [b["title"] for b in c.buttons()]
@@ -146,7 +149,7 @@ def test_a_closed_berendrecht_day(chat):
 )
 def test_impossible_and_past_dates(chat, date, expected):
     c = chat()
-    c.say("ik wil een afspraak voor een paspoort in Hoboken")
+    c.say("ik wil een afspraak voor een rijbewijs in Hoboken")
     reply = c.say(date)
     assert expected in reply, reply
     assert c.buttons()

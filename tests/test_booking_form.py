@@ -27,7 +27,7 @@ from actions.booking_form import (
     ValidateBookingForm,
 )
 from actions.booking_outcome import ActionFinishBooking
-from actions.existing_appointments import ActionFinishLookup, ValidateAppointmentLookupForm
+from actions.existing_appointments import ActionFinishLookup, AskLookupContact, ValidateAppointmentLookupForm
 from bookings.reference_codes import ALPHABET
 from bookings.store import BookingStore
 from tests.conftest import Answer
@@ -108,7 +108,7 @@ def test_every_slot_from_the_first_message(clock, agenda):
         "booking_counter": "berchem",
         "booking_date": "2026-12-08",
         "booking_time": "10:00",
-        "requested_slot": "booking_name",
+        "requested_slot": "booking_people",  # a passport can be for a household: how many?
     }
     assert answer.texts == []
 
@@ -121,7 +121,7 @@ def test_entities_of_the_first_message_fill_their_slots_at_once(clock, agenda):
     )
     slots = slots_set(answer)
     assert slots["booking_product"] == "paspoort" and slots["booking_counter"] == "berchem"
-    assert slots["requested_slot"] == "booking_date"
+    assert slots["requested_slot"] == "booking_people"
 
 
 # --- counter ---------------------------------------------------------------------------------
@@ -162,7 +162,8 @@ def test_a_new_counter_replaces_the_old_one_mid_form(clock, agenda):
     answer = validate(
         "nee, toch in Merksem", intent="deny", entities={"counter": "merksem"},
         requested="booking_time",
-        slots={"booking_product": "paspoort", "booking_counter": "berchem", "booking_date": "2026-12-08"},
+        slots={"booking_product": "paspoort", "booking_people": "1", "booking_counter": "berchem",
+               "booking_date": "2026-12-08"},
     )
     slots = slots_set(answer)
     assert slots["booking_counter"] == "merksem"
@@ -625,11 +626,23 @@ def test_a_stop_word_with_a_new_value_is_a_change_not_a_stop(clock, agenda, text
         ("ik weet hem echt niet meer", "lookup_code"),
     ],
 )
-def test_a_lost_code_ends_the_lookup_with_the_contact_centre(clock, booked, text, asked):
+def test_a_lost_code_asks_for_the_contact_instead_and_sends_the_appointments(clock, booked, text, asked):
     answer = lookup(text, "reschedule", asked, intent="reschedule_appointment")
-    assert slots_set(answer) == {"form_outcome": "code_lost", "requested_slot": None}
-    finish = run(ActionFinishLookup(), form_tracker("", slots={"form_outcome": "code_lost", "lookup_purpose": "cancel"}))
-    assert finish.responses == ["lookup_code_lost"] and "03 22 11 333" in finish.text
+    slots = slots_set(answer)
+    assert slots["lookup_purpose"] == "recover" and slots["requested_slot"] == "lookup_contact"
+    assert "lookup_code" not in slots or slots["lookup_code"] is None
+    assert answer.responses == []  # the question comes from the ask action
+    ask = run(AskLookupContact(), form_tracker("", slots={"lookup_purpose": "recover"}, form="appointment_lookup_form"))
+    assert ask.responses == ["lookup_ask_recovery_contact"] and "03 22 11 333" in ask.text
+    assert "referentiecode" not in ask.text.lower()
+    given = lookup(booked.contact, "recover", "lookup_contact")
+    assert slots_set(given)["lookup_contact"] == booked.contact
+    finish = run(ActionFinishLookup(), form_tracker(
+        "", slots={"lookup_purpose": "recover", "lookup_contact": booked.contact}, form="appointment_lookup_form"))
+    unknown = run(ActionFinishLookup(), form_tracker(
+        "", slots={"lookup_purpose": "recover", "lookup_contact": "niemand@example.be"}, form="appointment_lookup_form"))
+    assert finish.responses == unknown.responses == ["lookup_codes_sent"]
+    assert finish.text == unknown.text  # nobody learns whether a contact has appointments
     assert all(value is None for value in slots_set(finish).values())
 
 

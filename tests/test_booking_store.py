@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, List, Tuple
 
@@ -89,7 +90,7 @@ def test_book_find_and_cancel(store):
     assert store.find(made.code.lower(), " JAN.PEETERS@example.be ") == made
     assert store.booked_counts("berchem", DAY) == {NINE: 1}
 
-    assert store.cancel(made.code, MAIL) == made
+    assert store.cancel(made.code, MAIL) == replace(made, status="cancelled")
     assert store.find(made.code, MAIL) is None
     assert store.cancel(made.code, MAIL) is None
     assert store.booked_counts("berchem", DAY) == {}

@@ -140,7 +140,7 @@ def test_the_same_confirmation_twice_at_once_books_once(stack):
 def test_the_action_server_down_or_hanging_gets_an_apology_and_the_form_goes_on(stack):
     actions, rasa, _, _ = stack
     sender = f"outage-{uuid.uuid4().hex[:6]}"
-    assert "In welk stadsloket" in say(rasa, sender, "ik wil een afspraak voor een identiteitskaart")
+    assert "In welk stadsloket" in say(rasa, sender, "ik wil een afspraak voor een rijbewijs")
     apology = server_reply("action_server_unavailable")
     actions.kill()
     started = time.monotonic()
@@ -169,7 +169,7 @@ def test_a_booking_goes_on_across_a_restart_of_both_servers(stack):
     actions, rasa, _, store = stack
     day = first_open_day("hoboken")
     sender = f"restart-{uuid.uuid4().hex[:6]}"
-    reply = say(rasa, sender, f"ik wil een afspraak voor een paspoort in Hoboken op {label(day)}")
+    reply = say(rasa, sender, f"ik wil een afspraak voor een rijbewijs in Hoboken op {label(day)}")
     assert "Om hoe laat" in reply, reply
     rasa.stop()
     actions.stop()
@@ -212,7 +212,7 @@ def postgres_stack(tmp_path_factory):
 def test_the_conversations_database_away_for_a_while(postgres_stack):
     rasa, conversations, _ = postgres_stack
     sender = f"pg-conv-{uuid.uuid4().hex[:6]}"
-    assert "In welk stadsloket" in say(rasa, sender, "ik wil een afspraak voor een paspoort")
+    assert "In welk stadsloket" in say(rasa, sender, "ik wil een afspraak voor een rijbewijs")
     conversations.cut()
     try:
         assert say(rasa, sender, "Deurne") == server_reply("conversation_store_unavailable")

@@ -47,13 +47,15 @@ def page_and_servers(action_server, tmp_path):
     rasa.stop()
 
 
-def test_booking_in_the_browser(page_and_servers):
+def test_booking_in_the_browser(page_and_servers, action_server):
+    """Books, then opens the manage link of the confirmation in the outbox and cancels by it."""
     origin, _ = page_and_servers
     REPORTS.mkdir(exist_ok=True)
     run = subprocess.run(
         ["node", "tests/browser.test.js"],
         cwd=ROOT / "web",
-        env={**os.environ, "PAGE_URL": origin, "CHROMIUM": CHROMIUM, "SCREENSHOT": str(REPORTS / "booking.png")},
+        env={**os.environ, "PAGE_URL": origin, "CHROMIUM": CHROMIUM, "SCREENSHOT": str(REPORTS / "booking.png"),
+             "OUTBOX": str(action_server.outbox)},
         capture_output=True, text=True, timeout=300,
     )
     print(run.stdout)

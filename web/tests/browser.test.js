@@ -2,6 +2,8 @@
 // Started by tests/test_web_widget.py, which serves the page and both servers:
 //   PAGE_URL=http://127.0.0.1:8080 CHROMIUM=/usr/bin/chromium SCREENSHOT=reports/booking.png node tests/browser.test.js
 // Prints one line per check; exits 1 on the first failure.
+const fs = require("fs");
+const path = require("path");
 const { chromium } = require("playwright-core");
 
 const PAGE_URL = process.env.PAGE_URL || "http://localhost:8080";
@@ -31,6 +33,23 @@ async function send(page, text) {
   const input = page.locator(".rw-new-message");
   await input.fill(text);
   await input.press("Enter");
+}
+
+// The manage link's token from the confirmation e-mail in the outbox (the file transport).
+async function tokenFromOutbox(folder, code) {
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    const files = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith(".eml")) : [];
+    for (const file of files) {
+      // quoted-printable: soft line breaks out, =XX decoded
+      const text = fs.readFileSync(path.join(folder, file), "latin1")
+        .replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (m, hex) => String.fromCharCode(parseInt(hex, 16)));
+      const token = text.includes(code) && (text.match(/#afspraak=([A-Za-z0-9_-]{43})/) || [])[1];
+      if (token) return token;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("failed: no confirmation with a manage link for " + code + " in " + folder);
 }
 
 async function clickReply(page, title) {
@@ -79,6 +98,8 @@ async function clickReply(page, title) {
     await clickReply(page, "paspoort");
     await waitForBot(page, "In welk stadsloket");
     await clickReply(page, "Berchem");
+    await waitForBot(page, "Voor hoeveel personen");
+    await clickReply(page, "2 personen");
     await waitForBot(page, "Op welke dag");
     const day = await clickReply(page, null);
     await waitForBot(page, "Om hoe laat");
@@ -108,6 +129,29 @@ async function clickReply(page, title) {
     await page.setViewportSize({ width: 375, height: 667 });
     const box = await page.locator(".rw-conversation-container").boundingBox();
     check(box && box.width <= 375 && (await page.locator(".rw-new-message").isVisible()), "readable on a phone-sized screen");
+
+    // The confirmation (a file in the outbox, as make run writes it) carries a manage link; opened
+    // in a new tab it shows the appointment, and cancelling asks for neither code nor contact.
+    if (process.env.OUTBOX) {
+      const token = await tokenFromOutbox(process.env.OUTBOX, code);
+      check(token.length === 43, "the confirmation in the outbox has a manage link with a 256-bit token");
+      const linked = await context.newPage();
+      await linked.goto(PAGE_URL + "/#afspraak=" + token);
+      await waitForBot(linked, code);
+      check(!linked.url().includes(token), "the token left the address bar at once");
+      const opened = (await botTexts(linked)).join("\n");
+      check(!opened.includes("referentiecode van je afspraak"), "no code asked");
+      await clickReply(linked, "Annuleren");
+      await waitForBot(linked, "echt annuleren");
+      await clickReply(linked, "Ja");
+      await waitForBot(linked, "is geannuleerd");
+      check(true, "cancelled from the manage link");
+      await linked.reload();
+      await linked.goto(PAGE_URL + "/#afspraak=" + token);
+      await waitForBot(linked, "is geannuleerd:");
+      check(true, "the link opened again shows the appointment as cancelled");
+      await linked.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-manage-link.png"), fullPage: true });
+    }
   } catch (error) {
     console.error(error.message);
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-failed.png"), fullPage: true }).catch(() => {});
