@@ -80,6 +80,11 @@ class Composer:
             return None
         return dt.datetime.combine(day - dt.timedelta(days=rule.days_before), rule.at, tzinfo=self.zone)
 
+    def reminder_coming(self, booking: Booking) -> bool:
+        """Whether a reminder will still go out (not for an appointment booked inside its window)."""
+        moment = self.reminder_at(booking.day)
+        return moment is not None and moment > dt.datetime.now(dt.timezone.utc)
+
     # facts
 
     def facts(self, booking: Booking, token: str) -> Dict[str, str]:
@@ -169,7 +174,7 @@ class Composer:
                 paragraphs.append(text("bring_heading") + "\n" + "\n".join(f"- {item}" for item in bring))
             paragraphs.append(text("manage") + "\n" + facts["link"])
             rule = self.catalogue.booking.reminder
-            if booking.reminders and rule is not None and kind != "reminder":
+            if booking.reminders and self.reminder_coming(booking) and kind != "reminder":
                 paragraphs.append(text("reminder_note", days_before=rule.days_before))
             elif not booking.reminders:
                 paragraphs.append(text("reminders_off_note"))
@@ -219,7 +224,7 @@ class Composer:
         parts = [text(f"sms_{kind}", **facts)]
         if kind != "cancelled":
             parts += [text("manage_sms"), facts["link"]]
-            if booking.reminders and self.catalogue.booking.reminder is not None:
+            if booking.reminders and self.reminder_coming(booking):
                 parts.append(text("stop_reminders_sms"))
         return " ".join(parts)
 

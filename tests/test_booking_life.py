@@ -533,3 +533,11 @@ def test_real_messages_with_links_to_localhost_are_refused(tmp_path, monkeypatch
         outbox.check_public_url(smtp)
     monkeypatch.setenv("STADSLOKET_PUBLIC_URL", "https://www.antwerpen.be/stadsloket/chat/")
     outbox.check_public_url(smtp)
+
+
+def test_no_reminder_is_promised_for_an_appointment_inside_its_window(store, composer, database_url):
+    tomorrow = dt.datetime.now(BRUSSELS).date() + dt.timedelta(days=1)
+    store.book("eid", "merksem", tomorrow, NINE, "An Peeters", MAIL, 3, notify=composer.about("confirmation"),
+               remind_at=composer.reminder_at(tomorrow))
+    text = email.message_from_bytes(queued(database_url)[-1].body, policy=email.policy.default)
+    assert "herinnering" not in text.get_body(preferencelist=("plain",)).get_content().lower()
