@@ -59,9 +59,11 @@ def _time(value: Optional[str]) -> Optional[dt.time]:
 
 
 def people_of(tracker: Tracker) -> int:
-    """The validated number of people (a digit string), else 1."""
+    """The validated number of people (a digit string, within the document's household limit
+    in the catalogue), else 1."""
     value = str(tracker.get_slot("booking_people") or "")
-    return int(value) if value.isascii() and value.isdigit() and 1 <= int(value) <= 4 else 1
+    limit = rules.max_people(load_catalogue().product(tracker.get_slot("booking_product")))
+    return int(value) if value.isascii() and value.isdigit() and 1 <= int(value) <= limit else 1
 
 
 def _unavailable() -> Slots:

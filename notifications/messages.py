@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bookings import manage_links
+from bookings.rules import people_label
 from bookings.store import Booking, Notify, Outgoing
 from language import wording
 from notifications.calendar_file import calendar_file
@@ -99,9 +100,7 @@ class Composer:
             time=booking.start.strftime("%H:%M"),
             until=until.strftime("%H:%M"),
         )
-        children = bool(product.household and product.household.children_only)
-        one, many = ("children_one", "children_many") if children else ("people_one", "people_many")
-        people = text(one) if booking.people == 1 else text(many, count=booking.people)
+        people = people_label(product, booking.people)  # as the chat says it
         return {
             "name": booking.name,
             "product": product.name,
