@@ -113,7 +113,8 @@ def carries_a_change(tracker: Tracker) -> bool:
 
     text = message_text(tracker)
     return bool(
-        entity_value(tracker, "counter")
+        is_a_name_asked_for(tracker, text)
+        or entity_value(tracker, "counter")
         or entity_value(tracker, "product")
         or looks_like_code(text)
         or read_contact(text)
@@ -121,6 +122,20 @@ def carries_a_change(tracker: Tracker) -> bool:
         or read_time(text).at
         or read_time(text).part
     )
+
+
+# Words of leaving, not of a name: "Nee Bedankt" or "Tot Ziens" written with capitals stay a stop.
+_LEAVING_WORDS = {"nee", "neen", "bedankt", "dank", "merci", "stop", "laat", "maar", "zitten", "dag", "daag",
+                  "doei", "tot", "ziens", "toch", "niet", "salut", "bye", "ok", "oké", "oke"}
+
+
+def is_a_name_asked_for(tracker: Tracker, text: str) -> bool:
+    """ "Wout Claeys" when the form asked for a name is that name, even when the model reads it as
+    goodbye or deny (names are in no training example, so such readings are chance)."""
+    from bookings.rules import looks_like_full_name
+
+    return (requested(tracker) == "booking_name" and looks_like_full_name(text)
+            and not {word.lower().strip(",.!") for word in text.split()} & _LEAVING_WORDS)
 
 
 # A stop phrase may open a longer message ("laat maar, ik bel wel naar de stad"), and some ways of

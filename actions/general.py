@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import abc
+import datetime as dt
 
 from typing import Any, Dict, List, Text
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -83,13 +85,37 @@ class ActionAnswerContact(ContactCentreAnswer):
         return "action_answer_contact"
 
 
-class ActionAnswerHumanHandoff(ContactCentreAnswer):
-    """There is no live-agent system yet: the contact centre is the way to a person."""
-
-    text_key = "human_handoff"
+class ActionAnswerHumanHandoff(Action):
+    """The contact centre is the way to a person; when nobody is there, say when someone will be."""
 
     def name(self) -> Text:
         return "action_answer_human_handoff"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> List[Dict[Text, Any]]:
+        catalogue = load_catalogue()
+        now = schedule.now(catalogue)
+        key, values = handoff_answer(catalogue, now)
+        say(dispatcher, key, **values)
+        return []
+
+
+def handoff_answer(catalogue, now) -> tuple:
+    """The text key and its values for a citizen who asks for a person at `now`."""
+    hours = catalogue.contact_centre.staffed_hours
+    values = dict(_contact(catalogue), days=wording.weekdays(hours.days),
+                  start=wording.clock(hours.start), end=wording.clock(hours.end))
+    if schedule.is_staffed(catalogue, now):
+        return "human_handoff_staffed", values
+    following = schedule.next_staffed(catalogue, now)
+    if following is None:
+        return "human_handoff", _contact(catalogue)
+    local_today = (now.astimezone(ZoneInfo(catalogue.timezone)) if now.tzinfo else now).date()
+    day = "vandaag" if following.date() == local_today else (
+        "morgen" if following.date() == local_today + dt.timedelta(days=1) else wording.long_date(following.date()))
+    values["next"] = f"{day} om {wording.clock(following.time())}"
+    return "human_handoff_unstaffed", values
 
 
 class ActionAnswerInform(Action):

@@ -40,6 +40,11 @@ def weekdays(names: List[str]) -> str:
     return f"op {join(names)}"
 
 
+def clock(moment: dt.time) -> str:
+    """'9 uur', '12.30 uur': as times are said, not as a machine writes them."""
+    return f"{moment.hour} uur" if moment.minute == 0 else f"{moment.hour}.{moment.minute:02d} uur"
+
+
 def bullet_list(lines: Iterable[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 

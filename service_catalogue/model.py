@@ -286,12 +286,31 @@ class Measures(Validity):
     _sources = validator("source", "start_source", pre=True, allow_reuse=True)(_coerce_source)
 
 
+class StaffedHours(Strict):
+    """When staff take over chats: weekdays (public holidays excepted) between start and end."""
+
+    days: List[str]
+    start: dt.time
+    end: dt.time
+    source: Source
+
+    _days = validator("days", allow_reuse=True)(_check_weekdays)
+    _source = validator("source", pre=True, allow_reuse=True)(_coerce_source)
+
+    @root_validator(skip_on_failure=True)
+    def _ordered(cls, values):
+        if values["end"] <= values["start"]:
+            raise ValueError("staffed hours must end after they start")
+        return values
+
+
 class ContactCentre(Strict):
     name: str
     phone: str
     source: Source
     website: str
     website_source: Source
+    staffed_hours: StaffedHours
 
     _source = validator("source", "website_source", pre=True, allow_reuse=True)(_coerce_source)
 

@@ -109,3 +109,27 @@ def next_open_days(
 def open_counters(catalogue: Catalogue, day: dt.date) -> List[Counter]:
     """Counters open on `day`, in catalogue order."""
     return [c for c in catalogue.counters.values() if status_on(catalogue, c, day).is_open]
+
+
+def _staffed_day(catalogue: Catalogue, day: dt.date) -> bool:
+    hours = catalogue.contact_centre.staffed_hours
+    return weekday_name(day) in hours.days and not is_holiday(catalogue, day)
+
+
+def is_staffed(catalogue: Catalogue, moment: dt.datetime) -> bool:
+    """Whether a person can take over a chat at `moment` (naive means local time already)."""
+    local = moment.astimezone(ZoneInfo(catalogue.timezone)) if moment.tzinfo else moment
+    hours = catalogue.contact_centre.staffed_hours
+    return _staffed_day(catalogue, local.date()) and hours.start <= local.time() < hours.end
+
+
+def next_staffed(catalogue: Catalogue, moment: dt.datetime) -> Optional[dt.datetime]:
+    """When staff are next there after `moment` (local, naive); None if no day in a month is staffed."""
+    local = moment.astimezone(ZoneInfo(catalogue.timezone)).replace(tzinfo=None) if moment.tzinfo else moment
+    hours = catalogue.contact_centre.staffed_hours
+    for offset in range(32):
+        day = local.date() + dt.timedelta(days=offset)
+        start = dt.datetime.combine(day, hours.start)
+        if _staffed_day(catalogue, day) and (offset > 0 or local < start):
+            return start
+    return None

@@ -11,6 +11,9 @@ def main() -> None:
     refusal = api_refusal(sys.argv[1:])
     if refusal:
         sys.exit(refusal)
+    from privacy import log_scrubbing
+
+    log_scrubbing.install()  # before Rasa makes its log handlers, so they write through it
     install()
     from rasa.__main__ import main as rasa_main
 

@@ -105,6 +105,9 @@ def main(argv=None) -> int:
         return 2
     from rasa_sdk import utils
 
+    from privacy import log_scrubbing
+
+    log_scrubbing.install()
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
     app = create_app(token, args.actions)

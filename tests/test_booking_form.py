@@ -410,6 +410,21 @@ def test_a_full_name_is_a_name_whatever_intent_the_model_gives_it(clock, agenda,
     assert slots_set(answer)["booking_name"] == name
 
 
+@pytest.mark.parametrize("name, intent", [("Wout Claeys", "goodbye"), ("Bram Claeys", "goodbye"),
+                                          ("Wout El Amrani", "deny")])
+def test_a_name_the_model_reads_as_leaving_is_a_name_not_a_stop(clock, agenda, name, intent):
+    """Seen in the cluster test: a trained model read these answers to "Op welke naam?" as goodbye."""
+    answer = validate(name, intent=intent, requested="booking_name", slots=DAY_CHOSEN)
+    assert slots_set(answer).get("form_outcome") != "stopped"
+    assert slots_set(answer)["booking_name"] == name
+
+
+@pytest.mark.parametrize("text, intent", [("Nee Bedankt", "deny"), ("Tot Ziens", "goodbye"), ("Laat Maar", "deny")])
+def test_leaving_written_with_capitals_still_stops(clock, agenda, text, intent):
+    answer = validate(text, intent=intent, requested="booking_name", slots=DAY_CHOSEN)
+    assert slots_set(answer)["form_outcome"] == "stopped"
+
+
 @pytest.mark.parametrize("text", ["ik wil een Persoon spreken", "Wanneer Open?", "Medewerker", "Laat Maar"])
 def test_other_capitalised_words_are_not_taken_for_a_name(clock, agenda, text):
     answer = validate(text, intent="human_handoff", requested="booking_name", slots=DAY_CHOSEN)

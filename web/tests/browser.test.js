@@ -11,6 +11,22 @@ const SCREENSHOT = process.env.SCREENSHOT || "booking.png";
 const NAME = "Lotte Vermeulen";
 const MARKUP = "<img src=x onerror=alert(1)>";
 const TIMEOUT = 30000;
+const AXE = require.resolve("axe-core");
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+// axe-core's WCAG 2.1 A/AA rules on the page as it is now; every violation is printed, then fails.
+async function accessible(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    await page.addScriptTag({ path: AXE });
+  }
+  const result = await page.evaluate((tags) => axe.run(document, { runOnly: { type: "tag", values: tags } }), WCAG_TAGS);
+  for (const v of result.violations) {
+    console.log(`  ${v.id} (${v.impact}): ${v.help} ${v.helpUrl}`);
+    for (const node of v.nodes) console.log(`    ${node.target.join(" ")}: ${node.failureSummary.replace(/\s+/g, " ")}`);
+  }
+  check(result.violations.length === 0,
+    `${what}: no WCAG 2.1 A/AA violations (axe-core ${result.testEngine.version}; found ${result.violations.length})`);
+}
 
 function check(condition, what) {
   if (!condition) throw new Error("failed: " + what);
@@ -77,6 +93,10 @@ async function clickReply(page, title) {
     const first = await botTexts(page);
     check(!first.some((t) => t.includes("begrijp ik niet")), "the opening payload gets the welcome, not a fallback");
     check((await page.getAttribute(".rw-new-message", "placeholder")) === "Typ hier je vraag", "Dutch placeholder");
+    await page.locator(".rw-new-message").fill("iets");  // the send button is enabled once there is text
+    check(Boolean(await page.getAttribute(".rw-send", "aria-label")), "the send button has an accessible name");
+    await accessible(page, "the chat page with the welcome");
+    await page.locator(".rw-new-message").fill("");
 
     // Keyboard: Tab reaches the message field.
     await page.locator("body").focus();
@@ -117,6 +137,7 @@ async function clickReply(page, title) {
     const code = (done.match(/referentiecode is ([A-Z0-9]{6})/) || [])[1];
     check(Boolean(code), `booked ${day} ${time}: reference code ${code} on screen`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await accessible(page, "the chat page after a booking, with its buttons");
 
     const shown = await page.$$eval(".rw-client", (nodes) => nodes.map((n) => n.innerText));
     check(shown.includes(MARKUP), "a markup name is shown as text");
