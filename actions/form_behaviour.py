@@ -113,8 +113,7 @@ def carries_a_change(tracker: Tracker) -> bool:
 
     text = message_text(tracker)
     return bool(
-        is_a_name_asked_for(tracker, text)
-        or entity_value(tracker, "counter")
+        entity_value(tracker, "counter")
         or entity_value(tracker, "product")
         or looks_like_code(text)
         or read_contact(text)
@@ -125,8 +124,10 @@ def carries_a_change(tracker: Tracker) -> bool:
 
 
 # Words of leaving, not of a name: "Nee Bedankt" or "Tot Ziens" written with capitals stay a stop.
-_LEAVING_WORDS = {"nee", "neen", "bedankt", "dank", "merci", "stop", "laat", "maar", "zitten", "dag", "daag",
-                  "doei", "tot", "ziens", "toch", "niet", "salut", "bye", "ok", "oké", "oke"}
+_LEAVING_WORDS = {"nee", "neen", "bedankt", "dank", "merci", "stop", "stoppen", "laat", "maar", "zitten", "dag",
+                  "daag", "doei", "tot", "ziens", "toch", "niet", "salut", "bye", "ok", "oké", "oke", "ik", "geen",
+                  "wel", "annuleer", "annuleren", "afspraak", "interesse", "no", "thanks", "avond", "fijne", "goeie",
+                  "goede", "nacht", "later", "vergeet", "het", "dat"}
 
 
 def is_a_name_asked_for(tracker: Tracker, text: str) -> bool:
@@ -178,7 +179,9 @@ def wants_to_stop(tracker: Tracker) -> bool:
     if said_stop(tracker):
         return True
     stops = STOP_INTENTS_WHILE_BOOKING if tracker.active_loop_name == "booking_form" else STOP_INTENTS
-    return intent_of(tracker) in stops and not carries_a_change(tracker)
+    # Only the model's reading is overruled by a name: what the citizen said in words (above) stands.
+    return (intent_of(tracker) in stops and not carries_a_change(tracker)
+            and not is_a_name_asked_for(tracker, message_text(tracker)))
 
 
 def stops_the_form(tracker: Tracker) -> bool:

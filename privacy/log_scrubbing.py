@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 from typing import TextIO
 
 from privacy.masking import mask_log_text
@@ -20,8 +21,13 @@ class ScrubbingStream(io.TextIOBase):
     def __init__(self, target: TextIO):
         self._target = target
         self._pending = ""
+        self._lock = threading.Lock()  # logging and print from several threads share one stream
 
     def write(self, text: str) -> int:
+        with self._lock:
+            return self._write(text)
+
+    def _write(self, text: str) -> int:
         self._pending += text
         if "\n" in self._pending:
             complete, _, self._pending = self._pending.rpartition("\n")
@@ -32,10 +38,11 @@ class ScrubbingStream(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        if self._pending:
-            self._target.write(mask_log_text(self._pending))
-            self._pending = ""
-        self._target.flush()
+        with self._lock:
+            if self._pending:
+                self._target.write(mask_log_text(self._pending))
+                self._pending = ""
+            self._target.flush()
 
     def fileno(self) -> int:
         return self._target.fileno()

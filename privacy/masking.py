@@ -37,25 +37,38 @@ PERSONAL_SLOTS: Dict[str, str] = {
     "manage_link": LINK,
 }
 
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# The local part is bounded (RFC 5321: 64) and must not follow another of its characters, so a
+# long line without an address is read once, not once per position.
+_EMAIL = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # A manage link's token or its hash, and anything after `afspraak=` in a pasted link.
 _LINK = re.compile(r"(?:afspraak(?:=|%3D)[A-Za-z0-9_-]{8,})|\b[0-9a-f]{64}\b|(?<![\w-])[A-Za-z0-9_-]{43}(?![\w-])",
                    re.IGNORECASE)
-_SEP = r"[ \t./-]?"
+_SPACE = "[ \t\u00a0\u202f]"  # no-break spaces too: phones and word processors put them in numbers
+_SEP = _SPACE + r"*[.,/-]?" + _SPACE + "*"
+_GAP = _SPACE + r"*[./-]?" + _SPACE + "*"
 # Eleven digits, written plain or as YY.MM.DD-SSS.CC (with any of . - / space between groups).
 _NATIONAL = re.compile(r"(?<![\d])(\d{2})" + _SEP + r"(\d{2})" + _SEP + r"(\d{2})" + _SEP + r"(\d{3})" + _SEP
                        + r"(\d{2})(?![\d])")
-_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)[ \t]?\d{2,3}(?:[ \t./-]?\(?0?\)?)?(?:[ \t./-]?\d){6,11}(?!\w)")
-_NATIONAL_PHONE = re.compile(r"(?<![\w+])0\d(?:[ \t./-]?\d){7,8}(?!\w)")
+_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)" + _SPACE + r"?\d{2,3}(?:" + _GAP + r"\(?0?\)?)?(?:" + _GAP
+                            + r"\d){6,11}(?!\w)")
+# 0470 12 34 56, 0470/12.34.56, (03) 234 56 78, (0470) 12 34 56
+_NATIONAL_PHONE = re.compile(r"(?<![\w+])(?:\(0\d{1,3}\)" + _GAP + r"\d(?:" + _GAP + r"\d){5,7}|0\d(?:" + _GAP
+                             + r"\d){7,8})(?!\w)")
+# What is a date or a time, not a number: "01.12.2026 10:15", "09.00-12.00".
+_DATE_OR_TIME_FIRST = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|\d{1,2}[.:][0-5]\d(?!\d)")
 _LONG_DIGITS = re.compile(r"(?<!\d)\d{9,}(?!\d)")
 _DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
-_NAME_WORD = r"[A-ZÀ-Þ][\w'’-]+"
+_NAME_WORD = r"(?=[^\W\d_])(?-i:[A-ZÀ-ÞĀ-ſ])[\w'’-]+"
+# Words between a first name and a surname: never masked alone ("van 9 tot 12" stays).
+_PARTICLE_WORDS = ["van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "la", "le", "du", "da", "di", "el", "al",
+                   "ben", "bin", "op", "in", "vande", "vander", "von"]
+_PARTICLES = "|".join(sorted(_PARTICLE_WORDS, key=len, reverse=True))
 # "ik ben Bram Goossens", "mijn naam is bram", "naam: Bram Goossens", "ik heet ..."; a name that
 # follows "ik ben" must start with a capital ("ik ben ziek" is not a name).
 _INTRODUCED = re.compile(
     r"(?:\b(?i:mijn naam is|mijn naam:|naam\s*:|ik heet|je spreekt met|u spreekt met|op naam van)\s+"
-    r"(?P<any>[\w'’-]+(?:\s+(?:van|de|der|den|van de|van der|el|ben)?\s*[\w'’-]+)?))"
-    r"|(?:\b[Ii]k ben\s+(?P<capital>" + _NAME_WORD + r"(?:\s+(?:van|de|der|den|van de|van der)?\s*" + _NAME_WORD
+    r"(?P<any>[\w'’-]+(?:\s+(?:(?i:" + _PARTICLES + r")\s+)*[\w'’-]+)?))"
+    r"|(?:\b[Ii]k ben\s+(?P<capital>" + _NAME_WORD + r"(?:\s+(?:(?i:" + _PARTICLES + r")\s+)*" + _NAME_WORD
     + r")?))",
 )
 _NOT_NAMES = {"niet", "nog", "wel", "een", "de", "het", "ik", "je", "u", "jij", "graag", "hier", "daar", "al"}
@@ -92,7 +105,7 @@ class Masker:
         value = value.strip()
         self.known.add(value)
         for part in re.split(r"\s+", value):
-            if len(part) >= 3 and part.lower() not in _NOT_NAMES:
+            if len(part) >= 3 and part.lower() not in _NOT_NAMES and part.lower() not in _PARTICLE_WORDS:
                 self.known.add(part)
 
     def text(self, text: Optional[str]) -> Optional[str]:
@@ -109,7 +122,8 @@ class Masker:
         """Links, e-mail addresses, national and phone numbers and codes: what patterns find.
         A log keeps bare long numbers (timestamps) and six digits without a letter."""
         text = _LINK.sub(LINK, text)
-        text = _EMAIL.sub(EMAIL, text)
+        if "@" in text:
+            text = _EMAIL.sub(EMAIL, text)
         text = _NATIONAL.sub(self._national, text)
         text = _INTERNATIONAL.sub(self._phone, text)
         text = _NATIONAL_PHONE.sub(self._phone, text)
@@ -121,13 +135,14 @@ class Masker:
         digits = _digits(match.group(0))
         if national_number_valid(digits):
             return NATIONAL_NUMBER
-        if _DATE.fullmatch(match.group(0)):
-            return match.group(0)
-        return self._phone(match)
+        if _DATE.fullmatch(match.group(0)) or (match.group(0).isdigit() and not match.group(0).startswith("0")):
+            return match.group(0)  # a bare count or id; in a transcript _LONG_DIGITS still hides it
+        # Written in the number's layout but with a wrong check: a mistyped one, hidden all the same.
+        return self._phone(match) if match.group(0).startswith("0") else NUMBER
 
     def _phone(self, match: re.Match) -> str:
         found = match.group(0)
-        if _DATE.fullmatch(found.strip()):
+        if _DATE.fullmatch(found.strip()) or _DATE_OR_TIME_FIRST.match(found):
             return found
         if _digits(found) in self._public:
             return found
@@ -157,8 +172,10 @@ class Masker:
 def mask_log_text(text: str) -> str:
     """What a log line may not hold, masked: contacts, national numbers, codes and links. No names
     (a log line has no conversation to learn them from), no bare long numbers (timestamps)."""
-    if not text or not any(char.isdigit() or char == "@" for char in text):
+    if not text:
         return text
+    if not any(char.isdigit() or char == "@" for char in text):
+        return _LINK.sub(LINK, text)  # a token may hold no digit at all
     return _LOG_MASKER.by_pattern(text, in_log=True)
 
 

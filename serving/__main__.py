@@ -6,14 +6,16 @@ from serving import install
 
 
 def main() -> None:
+    # First of all: sanic.log keeps the streams it finds when it is imported (through Rasa, by
+    # http_guard below), so they must already be the masking ones.
+    from privacy import log_scrubbing
+
+    log_scrubbing.install()
     from serving.http_guard import api_refusal
 
     refusal = api_refusal(sys.argv[1:])
     if refusal:
         sys.exit(refusal)
-    from privacy import log_scrubbing
-
-    log_scrubbing.install()  # before Rasa makes its log handlers, so they write through it
     install()
     from rasa.__main__ import main as rasa_main
 

@@ -16,12 +16,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from bookings.store import StoreUnavailable
+from review.conversations import FILTERS, ConversationArchive, markdown
 from service_catalogue import load_catalogue, schedule
 from serving import internal_network
 from staff import accounts, identity_provider
@@ -101,6 +104,7 @@ class StaffPages:
     def __init__(self, store: Optional[StaffStore] = None):
         self._store = store
         self._checker: Optional[AnswerChecker] = None
+        self._conversations: Optional[ConversationArchive] = None
 
     @property
     def store(self) -> StaffStore:
@@ -312,7 +316,88 @@ class StaffPages:
             headers = {**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="oefenresultaten.csv"'}
             return response.text(out.getvalue(), headers=headers, content_type="text/csv; charset=utf-8")
 
+        def reviewers_only(session: accounts.Session):
+            if session.member.is_team_lead:
+                return None
+            return _page("message.html", 403, title="Enkel voor teamverantwoordelijken", member=session.member,
+                         csrf=session.csrf, text="Gesprekken nalezen doen de teamverantwoordelijken.")
+
+        def archive_unavailable(session: accounts.Session):
+            return _page("message.html", 503, title="Even niet beschikbaar", member=session.member, csrf=session.csrf,
+                         text="De databank met de gesprekken is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
+
+        @bp.get("/gesprekken")
+        @signed_in
+        async def conversations(request: Request, session: accounts.Session):
+            refused = reviewers_only(session)
+            if refused:
+                return refused
+            chosen = request.args.get("filter") or ""
+            chosen = chosen if chosen in FILTERS else ""
+            try:
+                found = pages.archive_conversations()
+            except sa.exc.SQLAlchemyError:
+                return archive_unavailable(session)
+            shown = [c for c in found if not chosen or chosen in c.flags]
+            return _page("conversations.html", title="Gesprekken", member=session.member, csrf=session.csrf,
+                         filters=FILTERS, chosen=chosen, shown=shown)
+
+        @bp.get("/gesprekken/<ref:[0-9a-f]{12}>")
+        @signed_in
+        async def conversation(request: Request, session: accounts.Session, ref: str):
+            refused = reviewers_only(session)
+            if refused:
+                return refused
+            try:
+                found = pages.archive_find(ref)
+            except sa.exc.SQLAlchemyError:
+                return archive_unavailable(session)
+            if found is None:
+                return _page("message.html", 404, title="Gesprek niet gevonden", member=session.member,
+                             csrf=session.csrf, text="Dat gesprek bestaat niet (meer).")
+            return _page("conversation.html", title=f"Gesprek {ref}", member=session.member, csrf=session.csrf,
+                         c=found, filters=FILTERS)
+
+        @bp.get("/gesprekken/<ref:[0-9a-f]{12}>/markdown")
+        @signed_in
+        async def conversation_markdown(request: Request, session: accounts.Session, ref: str):
+            if not session.member.is_team_lead:
+                return response.text("Enkel voor teamverantwoordelijken.", status=403, headers=SECURITY_HEADERS)
+            try:
+                found = pages.archive_find(ref)
+            except sa.exc.SQLAlchemyError:
+                return response.text("De databank is nu niet bereikbaar.", status=503, headers=SECURITY_HEADERS)
+            if found is None:
+                return response.text("Dat gesprek bestaat niet (meer).", status=404, headers=SECURITY_HEADERS)
+            headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="gesprek-{ref}.md"'}
+            return response.text(markdown(found), headers=headers, content_type="text/markdown; charset=utf-8")
+
         return bp
+
+    # --- conversations, for review -------------------------------------------------------------
+
+    def _archive(self) -> Optional[ConversationArchive]:
+        if self._conversations is None:
+            try:
+                self._conversations = ConversationArchive()
+            except sa.exc.NoSuchTableError:
+                return None  # no conversation yet
+        return self._conversations
+
+    @staticmethod
+    def _where():
+        catalogue = load_catalogue()
+        return ZoneInfo(catalogue.timezone), [catalogue.contact_centre.phone]
+
+    def archive_conversations(self):
+        archive = self._archive()
+        zone, public = self._where()
+        return archive.conversations(zone, public) if archive else []
+
+    def archive_find(self, ref: str):
+        archive = self._archive()
+        zone, public = self._where()
+        return archive.find(ref, zone, public) if archive else None
 
     def signed_in_response(self, request: Request, member: accounts.StaffMember):
         token = accounts.start_session(self.store, member)

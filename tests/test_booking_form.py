@@ -419,7 +419,10 @@ def test_a_name_the_model_reads_as_leaving_is_a_name_not_a_stop(clock, agenda, n
     assert slots_set(answer)["booking_name"] == name
 
 
-@pytest.mark.parametrize("text, intent", [("Nee Bedankt", "deny"), ("Tot Ziens", "goodbye"), ("Laat Maar", "deny")])
+@pytest.mark.parametrize("text, intent", [("Nee Bedankt", "deny"), ("Tot Ziens", "goodbye"), ("Laat Maar", "deny"),
+                                          ("Ik Bel Wel", "deny"), ("Ik Wil Stoppen", "deny"),
+                                          ("Afspraak Annuleren", "cancel_appointment"), ("Geen Interesse", "deny"),
+                                          ("No Thanks", "deny"), ("Fijne Avond", "goodbye")])
 def test_leaving_written_with_capitals_still_stops(clock, agenda, text, intent):
     answer = validate(text, intent=intent, requested="booking_name", slots=DAY_CHOSEN)
     assert slots_set(answer)["form_outcome"] == "stopped"

@@ -79,3 +79,26 @@ def test_a_server_process_logs_warnings_and_tracebacks_masked(tmp_path):
     assert "could not handle [e-mail]" in output and "Traceback" in output, output
     for secret in SECRETS:
         assert secret not in output, (secret, output)
+
+
+def test_sanic_logs_of_the_rasa_server_are_masked_too():
+    """sanic.log keeps the streams it finds at import: `python -m serving` must wrap them before
+    anything imports Rasa or sanic (found by a reviewer: the error log bypassed the masker)."""
+    program = textwrap.dedent("""
+        import logging, sys
+        from serving.__main__ import main
+        sys.argv = ["serving", "run", "--enable-api"]  # refused without a token: main() stops early,
+        try:                                           # after it has imported Rasa and sanic
+            main()
+        except SystemExit:
+            pass
+        assert "sanic.log" in sys.modules
+        from sanic import Sanic
+        Sanic("rasa_server_like")  # configure_logging=True, as rasa.server.create_app does
+        logging.getLogger("sanic.error").error("uri /?mail=bram@voorbeeld.be&tel=0470123456")
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "[e-mail]" in output and "[telefoonnummer]" in output, output
+    assert "voorbeeld.be" not in output and "0470123456" not in output, output

@@ -9,6 +9,7 @@ screenshot is written to reports/staff-team.png.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,11 +102,21 @@ def test_staff_page_in_the_browser(page_and_servers):
             cwd=ROOT, env=accounts_env, capture_output=True, text=True, timeout=60,
         )
         assert made.returncode == 0, made.stdout + made.stderr
+    # A citizen's conversation on this server (REST), for the review pages the team lead opens.
+    for text in ("ik wil een afspraak maken", "Ik ben Lotte Vermeulen, mail lotte.vermeulen@example.be of 0470 12 34 56"):
+        request = urllib.request.Request(f"{rasa.url}/webhooks/rest/webhook", method="POST",
+                                         data=json.dumps({"sender": f"review-{suffix}",
+                                                          "message": text}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answered:
+            assert answered.status == 200
     run = subprocess.run(
         ["node", "tests/staff.test.js"],
         cwd=ROOT / "web",
         env={**os.environ, "STAFF_URL": f"{rasa.url}/staff", "TRAINEE": trainee, "TEAMLEAD": team_lead,
-             "PASSWORD": password, "CHROMIUM": CHROMIUM, "SCREENSHOT_TEAM": str(screenshot)},
+             "PASSWORD": password, "CHROMIUM": CHROMIUM, "SCREENSHOT_TEAM": str(screenshot),
+             # what the chat test typed (web/tests/browser.test.js): never in a transcript
+             "CITIZEN_SECRETS": "Lotte|Vermeulen|lotte.vermeulen@example.be|0470 12 34 56"},
         capture_output=True, text=True, timeout=600,
     )
     print(run.stdout)

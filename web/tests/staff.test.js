@@ -207,6 +207,25 @@ async function teamLead(browser) {
     await accessible(page, "the team lead's page");
     await page.screenshot({ path: SCREENSHOT_TEAM, fullPage: true });
     console.log(`ok - screenshot of the team page in ${SCREENSHOT_TEAM}`);
+
+    // Review: the conversations of the chat test that ran before this one (same servers), masked.
+    await page.goto(`${STAFF_URL}/gesprekken`);
+    const rows = page.locator("table tbody tr");
+    check((await rows.count()) >= 1, `the team lead sees the citizens' conversations (${await rows.count()})`);
+    await accessible(page, "the list of conversations");
+    await page.selectOption("#filter", "afspraak_afgebroken");
+    await page.locator('form[action$="/gesprekken"] button[type=submit]').click();
+    check(page.url().includes("filter=afspraak_afgebroken"), "the filter is applied");
+    await page.goto(`${STAFF_URL}/gesprekken`);
+    await rows.first().locator("a").click();
+    const transcript = await page.locator("main").innerText();
+    check(/burger/.test(transcript) && /assistent/.test(transcript), "a transcript shows who said what");
+    const leaked = (process.env.CITIZEN_SECRETS || "").split("|").filter((s) => s && transcript.toLowerCase().includes(s.toLowerCase()));
+    check(leaked.length === 0, `no name, contact or code of the chat test in the transcript (${leaked.join(", ")})`);
+    await accessible(page, "a conversation's transcript");
+    const transcriptShot = SCREENSHOT_TEAM.replace(/staff-team/, "review-transcript");
+    await page.screenshot({ path: transcriptShot, fullPage: true });
+    console.log(`ok - screenshot of a masked transcript in ${transcriptShot}`);
   } catch (error) {
     await page.screenshot({ path: SCREENSHOT_TEAM.replace(/\.png$/, "-failed.png"), fullPage: true }).catch(() => {});
     throw error;

@@ -1,0 +1,1 @@
+"""What the city's staff read of citizens' conversations: masked transcripts, filters, exports."""
