@@ -25,7 +25,7 @@ MODEL_LANGUAGE := $(addprefix language/,__init__.py catalogue_entity_extractor.p
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(MODEL_LANGUAGE) \
 	$(wildcard service_catalogue/*.py) service_catalogue/services.yml
 
-.PHONY: help install web browser nginx cluster test-cluster manifests backup restore reminders train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice lock clean
+.PHONY: help install web browser nginx cluster test-cluster manifests backup restore reminders train run test test-unit test-data test-stories agenda purge-bookings purge-conversations staff-user purge-practice import-review lock clean
 
 help:
 	@echo "make run    set up if needed, train if needed, serve the assistant (Ctrl-C stops)"
@@ -193,6 +193,12 @@ staff-user: $(INSTALLED)
 # (default 365), then deleted by this (for a cron job).
 purge-practice: $(INSTALLED)
 	$(PYTHON) -m staff purge-practice
+
+# Corrections a team lead marked on the review page (masked YAML in var/review/, or
+# STADSLOKET_REVIEW_DIR) become NLU examples (data/nlu/reviewed.yml) and conversation tests
+# (tests/stories/test_reviewed.yml); the next `make train` and `make test` keep them fixed.
+import-review: $(INSTALLED)
+	$(PYTHON) -m review.corrections import
 
 # Re-resolve requirements.in in a scratch venv and pin the result.
 lock:

@@ -30,7 +30,6 @@ FILTERS: Dict[str, str] = {
     "persoon": "Vroeg naar een medewerker",
     "niet_begrepen": "Niet begrepen (nlu_fallback)",
     "fallback": "Om verduidelijking gevraagd",
-    "duim_omlaag": "Duim omlaag",
     "afspraak_afgebroken": "Afspraak afgebroken",
     "lage_zekerheid": f"Intentie met zekerheid onder {LOW_CONFIDENCE:.0%}",
 }
@@ -101,9 +100,6 @@ def read(sender_id: str, events: List[Dict[str, Any]], zone: ZoneInfo,
             booking_open = event.get("name") == BOOKING_FORM
         elif kind == "slot" and event.get("name") == "form_outcome" and event.get("value") == "stopped":
             flags.add("afspraak_afgebroken")
-        elif kind == "feedback" or (kind == "slot" and event.get("name") == "citizen_feedback"):
-            if event.get("value") == "down":
-                flags.add("duim_omlaag")
     if booking_open:
         flags.add("afspraak_afgebroken")  # the booking form was still waiting when the citizen left
     times = [_moment(e.get("timestamp"), zone) for e in events if e.get("timestamp")]

@@ -24,6 +24,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bookings.store import StoreUnavailable
+from privacy.masking import Masker
+from review import corrections, figures
 from review.conversations import FILTERS, ConversationArchive, markdown
 from service_catalogue import load_catalogue, schedule
 from serving import internal_network
@@ -53,6 +55,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+# The figures read at most this many of the most recent conversations (one query each).
+FIGURES_LIMIT = 5000
 
 # Where staff may connect from: this machine, unless the city names its internal network.
 NETWORKS_ENV = "STADSLOKET_STAFF_NETWORKS"
@@ -326,37 +331,65 @@ class StaffPages:
             return _page("message.html", 503, title="Even niet beschikbaar", member=session.member, csrf=session.csrf,
                          text="De databank met de gesprekken is nu niet bereikbaar. Probeer het zo meteen opnieuw.")
 
+        def for_reviewers(handler):
+            """Team leads only; a conversations database that is down gets a page, not an error."""
+            async def wrapped(request: Request, session: accounts.Session, *args, **kwargs):
+                refused = reviewers_only(session)
+                if refused:
+                    return refused
+                try:
+                    return await handler(request, session, *args, **kwargs)
+                except sa.exc.SQLAlchemyError:
+                    return archive_unavailable(session)
+
+            wrapped.__name__ = handler.__name__
+            return wrapped
+
         @bp.get("/gesprekken")
         @signed_in
+        @for_reviewers
         async def conversations(request: Request, session: accounts.Session):
-            refused = reviewers_only(session)
-            if refused:
-                return refused
             chosen = request.args.get("filter") or ""
             chosen = chosen if chosen in FILTERS else ""
-            try:
-                found = pages.archive_conversations()
-            except sa.exc.SQLAlchemyError:
-                return archive_unavailable(session)
+            found = pages.archive_conversations()
             shown = [c for c in found if not chosen or chosen in c.flags]
             return _page("conversations.html", title="Gesprekken", member=session.member, csrf=session.csrf,
                          filters=FILTERS, chosen=chosen, shown=shown)
 
         @bp.get("/gesprekken/<ref:[0-9a-f]{12}>")
         @signed_in
+        @for_reviewers
         async def conversation(request: Request, session: accounts.Session, ref: str):
-            refused = reviewers_only(session)
-            if refused:
-                return refused
-            try:
-                found = pages.archive_find(ref)
-            except sa.exc.SQLAlchemyError:
-                return archive_unavailable(session)
+            found = pages.archive_find(ref)
             if found is None:
                 return _page("message.html", 404, title="Gesprek niet gevonden", member=session.member,
                              csrf=session.csrf, text="Dat gesprek bestaat niet (meer).")
+            saved = request.args.get("bewaard") or ""
             return _page("conversation.html", title=f"Gesprek {ref}", member=session.member, csrf=session.csrf,
-                         c=found, filters=FILTERS)
+                         c=found, filters=FILTERS, intents=corrections.domain_intents(),
+                         saved=int(saved) if saved.isdigit() else None)
+
+        @bp.post("/gesprekken/<ref:[0-9a-f]{12}>/correctie")
+        @signed_in
+        @for_reviewers
+        async def mark_wrong_turn(request: Request, session: accounts.Session, ref: str):
+            found = pages.archive_find(ref)
+            line_number = request.form.get("regel") or ""
+            lines = found.lines if found else []
+            line = lines[int(line_number)] if line_number.isdigit() and int(line_number) < len(lines) else None
+            if line is None or line.who != "burger":
+                return _page("message.html", 404, title="Bericht niet gevonden", member=session.member,
+                             csrf=session.csrf, text="Dat bericht van een burger staat niet (meer) in dit gesprek.")
+            zone, public = pages._where()
+            note = Masker(public_numbers=public).text((request.form.get("notitie") or "")[:2000]) or ""
+            correction = corrections.Correction(ref, line.text, line.intent, line.confidence,
+                                                request.form.get("intentie") or "", note)
+            try:
+                corrections.save(corrections.check(correction, corrections.domain_intents()))
+            except corrections.CorrectionRefused:
+                return _page("message.html", 400, title="Niet bewaard", member=session.member, csrf=session.csrf,
+                             text="Enkel een getypt bericht met een bestaande intentie kan een voorbeeld worden.")
+            return _redirect(f"/gesprekken/{ref}?bewaard={line_number}#regel-{line_number}")
 
         @bp.get("/gesprekken/<ref:[0-9a-f]{12}>/markdown")
         @signed_in
@@ -372,7 +405,33 @@ class StaffPages:
             headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="gesprek-{ref}.md"'}
             return response.text(markdown(found), headers=headers, content_type="text/markdown; charset=utf-8")
 
+        @bp.get("/cijfers")
+        @signed_in
+        @for_reviewers
+        async def figures_page(request: Request, session: accounts.Session):
+            found, today = pages.figures()
+            return _page("figures.html", title="Cijfers", member=session.member, csrf=session.csrf, f=found,
+                         today=today, chart=figures.per_day_chart(found))
+
+        @bp.get("/cijfers.csv")
+        @signed_in
+        async def figures_csv(request: Request, session: accounts.Session):
+            if not session.member.is_team_lead:
+                return response.text("Enkel voor teamverantwoordelijken.", status=403, headers=SECURITY_HEADERS)
+            try:
+                found, _ = pages.figures()
+            except sa.exc.SQLAlchemyError:
+                return response.text("De databank is nu niet bereikbaar.", status=503, headers=SECURITY_HEADERS)
+            out = io.StringIO()
+            csv.writer(out).writerows(figures.csv_rows(found))
+            headers = {**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="assistent-cijfers.csv"'}
+            return response.text(out.getvalue(), headers=headers, content_type="text/csv; charset=utf-8")
+
         return bp
+
+    def figures(self):
+        today = schedule.today(load_catalogue())
+        return figures.compute(self.archive_conversations(limit=FIGURES_LIMIT), today), today
 
     # --- conversations, for review -------------------------------------------------------------
 
@@ -389,10 +448,10 @@ class StaffPages:
         catalogue = load_catalogue()
         return ZoneInfo(catalogue.timezone), [catalogue.contact_centre.phone]
 
-    def archive_conversations(self):
+    def archive_conversations(self, limit: int = 200):
         archive = self._archive()
         zone, public = self._where()
-        return archive.conversations(zone, public) if archive else []
+        return archive.conversations(zone, public, limit=limit) if archive else []
 
     def archive_find(self, ref: str):
         archive = self._archive()

@@ -4,6 +4,7 @@ served assistant uses, as real conversations would be."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from review import figures
 from review.conversations import FILTERS, markdown, read, reference
 from tests.test_staff_pages import _sign_in, _store, client, serve
 
@@ -154,5 +156,66 @@ def test_review_pages_for_a_team_lead_only_and_masked(monkeypatch, tmp_path):
                 assert "[naam]" in text and "mieke" not in text.lower()
             async with lead.get(f"{url}/staff/gesprekken/{'0' * 12}") as missing:
                 assert missing.status == 404
+
+    serve(monkeypatch, tmp_path, scenario)
+
+
+def test_figures_over_the_last_days():
+    zone_day = lambda c: c.started.date()  # noqa: E731
+    conversations = [read(sender, as_dicts(events()), ZONE) for sender, events in CONVERSATIONS.items()]
+    today = max(zone_day(c) for c in conversations)
+    found = figures.compute(conversations, today, days=30)
+    assert found.conversations == 3 and len(found.days) == 30 and found.days[-1].day == today
+    assert found.asked_for_person == 1 / 3 and found.contained == 2 / 3
+    assert found.misunderstood == [("kan ik mijn hond laten chippen bij jullie", 1)]
+    assert sum(d.conversations for d in found.days) == 3
+    rows = figures.csv_rows(found)
+    assert rows[0] == ["dag", "gesprekken", "vroeg_naar_een_medewerker", "niet_begrepen"] and len(rows) == 31
+    later = figures.compute(conversations, today + dt.timedelta(days=40))
+    assert later.conversations == 0 and later.contained is None  # none, not 0 %
+    chart = figures.per_day_chart(found)
+    assert max(bar["width"] for bar in chart["bars"]) == figures.BAR_WIDTH
+
+
+def test_figures_page_for_a_team_lead_only(monkeypatch, tmp_path):
+    _store(tmp_path, monkeypatch)
+    _conversations_database(tmp_path, monkeypatch)
+    monkeypatch.setattr("staff.pages.schedule.today", lambda catalogue: dt.date(2026, 12, 1))
+
+    async def scenario(url, agent):
+        async with client() as anonymous:
+            for path in ("/staff/cijfers", "/staff/cijfers.csv"):
+                async with anonymous.get(url + path, allow_redirects=False) as refused:
+                    assert refused.status == 303, path
+        async with client() as trainee:
+            await _sign_in(trainee, url, "an")
+            for path in ("/staff/cijfers", "/staff/cijfers.csv"):
+                async with trainee.get(url + path) as refused:
+                    assert refused.status == 403, path
+        async with client() as lead:
+            await _sign_in(lead, url, "chris")
+            async with lead.get(f"{url}/staff/cijfers") as page:
+                html = await page.text()
+                assert page.status == 200 and "<svg" in html and "nog niet gemeten" in html
+                assert "67%" in html and "33%" in html, html  # 2 of 3 without a person
+                assert "hond laten chippen" in html
+            async with lead.get(f"{url}/staff/cijfers.csv") as export:
+                lines = (await export.text()).strip().splitlines()
+                assert lines[0] == "dag,gesprekken,vroeg_naar_een_medewerker,niet_begrepen" and len(lines) == 31
+                assert sum(int(line.split(",")[1]) for line in lines[1:]) == 3
+
+    serve(monkeypatch, tmp_path, scenario)
+
+
+def test_a_conversations_database_that_is_down_gets_a_page(monkeypatch, tmp_path):
+    _store(tmp_path, monkeypatch)
+    monkeypatch.setenv("STADSLOKET_CONVERSATIONS_URL", "postgresql://postgres@127.0.0.1:9/nothing")
+
+    async def scenario(url, agent):
+        async with client() as lead:
+            await _sign_in(lead, url, "chris")
+            for path in ("/staff/gesprekken", f"/staff/gesprekken/{reference('x')}", "/staff/cijfers"):
+                async with lead.get(url + path) as page:
+                    assert page.status == 503 and "niet bereikbaar" in await page.text(), path
 
     serve(monkeypatch, tmp_path, scenario)

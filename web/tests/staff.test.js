@@ -226,6 +226,16 @@ async function teamLead(browser) {
     const transcriptShot = SCREENSHOT_TEAM.replace(/staff-team/, "review-transcript");
     await page.screenshot({ path: transcriptShot, fullPage: true });
     console.log(`ok - screenshot of a masked transcript in ${transcriptShot}`);
+
+    await page.goto(`${STAFF_URL}/cijfers`);
+    const summary = await page.locator("main table").first().innerText();
+    check(/Gesprekken\s+[1-9]/.test(summary), `the figures count the conversations (${summary.split("\n")[0]})`);
+    check((await page.locator("svg[role=img] rect.bar").count()) === 30, "the figures chart has a bar per day (30)");
+    check((await page.locator('a[href$="/cijfers.csv"]').count()) === 1, "the figures page links the CSV");
+    await accessible(page, "the figures page");
+    const figuresShot = SCREENSHOT_TEAM.replace(/staff-team/, "figures");
+    await page.screenshot({ path: figuresShot, fullPage: true });
+    console.log(`ok - screenshot of the figures page in ${figuresShot}`);
   } catch (error) {
     await page.screenshot({ path: SCREENSHOT_TEAM.replace(/\.png$/, "-failed.png"), fullPage: true }).catch(() => {});
     throw error;
