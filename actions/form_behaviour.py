@@ -109,11 +109,13 @@ def carries_a_change(tracker: Tracker) -> bool:
     reference code or an e-mail address is an answer, whatever intent the model gives it."""
     from language.dutch_dates import read_day
     from language.dutch_times import read_time
+    from language.household import read_people
     from service_catalogue import load_catalogue, schedule
 
     text = message_text(tracker)
     return bool(
-        entity_value(tracker, "counter")
+        (requested(tracker) == "booking_people" and read_people(text).count is not None)  # "alleen ik"
+        or entity_value(tracker, "counter")
         or entity_value(tracker, "product")
         or looks_like_code(text)
         or read_contact(text)

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from language import wording
@@ -15,6 +16,8 @@ from actions.texts import say
 from actions.opening_days import ActionAnswerOpeningDays
 from actions.products import ActionAnswerProductChannel
 from actions.tracker_values import latest_entity_types
+from bookings.store import StoreUnavailable
+from handover.queue import LIVE_CHANNELS, HandoverQueue
 from service_catalogue import load_catalogue
 from service_catalogue import schedule
 
@@ -86,7 +89,8 @@ class ActionAnswerContact(ContactCentreAnswer):
 
 
 class ActionAnswerHumanHandoff(Action):
-    """The contact centre is the way to a person; when nobody is there, say when someone will be."""
+    """During staffed hours, on a channel a staff member can write to, the citizen joins the queue
+    and the assistant pauses (handover/); otherwise the contact centre's number and hours."""
 
     def name(self) -> Text:
         return "action_answer_human_handoff"
@@ -97,6 +101,16 @@ class ActionAnswerHumanHandoff(Action):
         catalogue = load_catalogue()
         now = schedule.now(catalogue)
         key, values = handoff_answer(catalogue, now)
+        channel = tracker.get_latest_input_channel() or ""
+        if key == "human_handoff_staffed" and channel in LIVE_CHANNELS:
+            try:
+                queue = HandoverQueue.shared()
+                place = queue.position(queue.ask(tracker.sender_id, channel))
+            except StoreUnavailable:
+                place = 0  # no queue without its database: the number instead
+            if place:
+                say(dispatcher, "human_handoff_queued", place=place, **values)
+                return [ConversationPaused()]
         say(dispatcher, key, **values)
         return []
 

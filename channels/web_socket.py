@@ -24,6 +24,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from handover.delivery import register_socket
+
 from serving.message_guard import CLIENT_ADDRESS
 
 log = logging.getLogger(__name__)
@@ -170,6 +172,7 @@ class WebSocketChannel(SocketIOInput):
                 CLIENT_ADDRESS.reset(token)
 
         namespace = self.namespace or "/"
+        register_socket(self.name(), sio, self.bot_message_evt, namespace)
         sio.on("connect", connect, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)

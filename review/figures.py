@@ -2,13 +2,14 @@
 without a person, how often a person was asked for, what was most often not understood.
 
 Computed from the same masked conversations the review pages show, so no figure can carry what
-a transcript may not. What cannot be measured yet (the waiting time for a person, the share of
-thumbs up) is said to be not measured on the page, never shown as zero.
+a transcript may not. What cannot be measured yet (the share of thumbs up) is said to be not
+measured on the page, never shown as zero.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -36,6 +37,8 @@ class Figures:
     contained: Optional[float]  # share answered without asking for a person
     asked_for_person: Optional[float]
     misunderstood: List[Tuple[str, int]]
+    taken_over: int = 0  # conversations a staff member took (handover/queue.py)
+    median_wait: Optional[float] = None  # seconds from asking to being taken
 
 
 def _share(part: int, whole: int) -> Optional[float]:
@@ -46,8 +49,10 @@ def _normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower().rstrip("?!. "))
 
 
-def compute(conversations: List[Conversation], today: dt.date, days: int = 30) -> Figures:
-    """Figures over the conversations that started in the `days` days up to `today`."""
+def compute(conversations: List[Conversation], today: dt.date, days: int = 30,
+            waits: Optional[List[float]] = None) -> Figures:
+    """Figures over the conversations that started in the `days` days up to `today`; `waits` are
+    the seconds each handover waited in that period."""
     first = today - dt.timedelta(days=days - 1)
     recent = [c for c in conversations if first <= c.started.date() <= today]
     per_day: Dict[dt.date, Day] = {first + dt.timedelta(days=n): Day(first + dt.timedelta(days=n), 0, 0, 0)
@@ -68,6 +73,8 @@ def compute(conversations: List[Conversation], today: dt.date, days: int = 30) -
         contained=_share(len(recent) - asked, len(recent)),
         asked_for_person=_share(asked, len(recent)),
         misunderstood=misunderstood.most_common(TOP_MISUNDERSTOOD),
+        taken_over=len(waits or []),
+        median_wait=statistics.median(waits) if waits else None,
     )
 
 

@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import hashlib
@@ -38,6 +39,9 @@ from typing import Any, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from bookings import manage_links
+from bookings.store import StoreUnavailable
+from handover import delivery
+from handover.queue import LEFT, LIVE_CHANNELS, WAITING, HandoverQueue, wants_to_leave
 from serving import operations, several_questions
 from serving.action_calls import ActionServerUnavailable
 from serving.conversation_store import ConversationStoreUnavailable
@@ -148,6 +152,9 @@ class MessageGuard:
             return self._collected(message)
 
         try:
+            handed_over = await self._while_handed_over(agent, message)
+            if handed_over is not None:
+                return handed_over
             parts = await self._questions(agent, message)
             if parts:
                 await several_questions.answer_each(lambda m: handle_message(agent, m), message, parts)
@@ -160,6 +167,33 @@ class MessageGuard:
         except Exception as error:  # noqa: BLE001 - never silence towards the citizen
             log.error("message could not be handled: %s", _where(error))
             return await self._reply(message, "technical_problem")
+
+    async def _while_handed_over(self, agent, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+        """While the conversation is in the queue or with a person (handover/): no payload gets
+        past Rasa's pause (a /restart would), and "stop" while waiting leaves the queue.
+        Returns the answer when the message was handled here, else None."""
+        if message.input_channel not in LIVE_CHANNELS:
+            return None  # only there can a conversation be handed over: no query for the others
+        queue = HandoverQueue.shared()
+        try:
+            handover = await asyncio.to_thread(queue.open_for, str(message.sender_id))
+        except StoreUnavailable:
+            return None  # no queue to consult: Rasa's pause still holds against all but a payload
+        if handover is None:
+            return None
+        text = (message.text or "").strip()
+        if text.startswith("/"):  # Rasa reads a payload after leading blanks too
+            message.text = text.lstrip("/ ") or "."  # read as words: no intent of ours restarts
+        if handover.state == WAITING and wants_to_leave(message.text):
+            if await asyncio.to_thread(queue.end, handover.id, LEFT):
+                if getattr(agent, "tracker_store", None) is not None:
+                    try:
+                        await delivery.append(agent, str(message.sender_id), *delivery.resumed())
+                    except Exception:
+                        await asyncio.to_thread(queue.reopen, handover.id)  # still paused: still waiting
+                        raise
+                return await self._reply(message, "human_handoff_left")
+        return None
 
     @staticmethod
     async def _questions(agent, message: UserMessage) -> Optional[List[str]]:

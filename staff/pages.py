@@ -7,6 +7,7 @@ The page is for the city's internal network only (README: never exposed to the i
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hmac
 import io
 import logging
@@ -24,12 +25,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bookings.store import StoreUnavailable
+from handover.queue import HandoverQueue
 from privacy.masking import Masker
 from review import corrections, figures
 from review.conversations import FILTERS, ConversationArchive, markdown
 from service_catalogue import load_catalogue, schedule
 from serving import internal_network
-from staff import accounts, identity_provider
+from staff import accounts, handover_pages, identity_provider
 from staff.practice import rounds
 from staff.practice.answer_check import AnswerChecker
 from staff.practice.scenarios import MIXED, snapshot, statements, topics
@@ -86,8 +88,19 @@ def _cookie(request: Request, resp, name: str, value: str, max_age: Optional[int
         morsel["max-age"] = max_age
 
 
-def _page(template: str, status: int = 200, **values: Any):
+def _page(template: str, status: int = 200, live: bool = False, **values: Any):
+    """`live`: the page runs the one script of the staff side (static/live.js), which fetches
+    parts of the page anew from the same origin; every other page runs none."""
     html = _templates.get_template(template).render(root=ROOT, after_follow_up=texts()["after_follow_up"], **values)
+    headers = dict(SECURITY_HEADERS)
+    if live:
+        headers["Content-Security-Policy"] += "; script-src 'self'; connect-src 'self'"
+    return response.html(html, status=status, headers=headers)
+
+
+def _fragment(template: str, status: int = 200, **values: Any):
+    """A part of a page, for static/live.js to put in place."""
+    html = _templates.get_template(template).render(root=ROOT, **values)
     return response.html(html, status=status, headers=SECURITY_HEADERS)
 
 
@@ -157,6 +170,11 @@ class StaffPages:
         @bp.get("/static/staff.css")
         async def stylesheet(request: Request):
             return await response.file(str(HERE / "static" / "staff.css"), headers={"Cache-Control": "max-age=3600"})
+
+        @bp.get("/static/live.js")
+        async def live_script(request: Request):
+            return await response.file(str(HERE / "static" / "live.js"), mime_type="text/javascript",
+                                       headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
         @bp.get("/aanmelden")
         async def sign_in_form(request: Request):
@@ -427,11 +445,18 @@ class StaffPages:
             headers = {**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="assistent-cijfers.csv"'}
             return response.text(out.getvalue(), headers=headers, content_type="text/csv; charset=utf-8")
 
+        handover_pages.add_routes(bp, ROOT, _page, _redirect, signed_in, _fragment)
         return bp
 
-    def figures(self):
-        today = schedule.today(load_catalogue())
-        return figures.compute(self.archive_conversations(limit=FIGURES_LIMIT), today), today
+    def figures(self, days: int = 30):
+        catalogue = load_catalogue()
+        today = schedule.today(catalogue)
+        since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(0), ZoneInfo(catalogue.timezone))
+        try:
+            waits = HandoverQueue.shared().waits(since)
+        except StoreUnavailable:
+            waits = None
+        return figures.compute(self.archive_conversations(limit=FIGURES_LIMIT), today, days, waits), today
 
     # --- conversations, for review -------------------------------------------------------------
 

@@ -419,6 +419,15 @@ def test_a_name_the_model_reads_as_leaving_is_a_name_not_a_stop(clock, agenda, n
     assert slots_set(answer)["booking_name"] == name
 
 
+@pytest.mark.parametrize("text, intent", [("alleen ik", "deny"), ("alleen ik", "goodbye"), ("met ons twee", "deny")])
+def test_a_household_answer_the_model_reads_as_leaving_is_an_answer(clock, agenda, text, intent):
+    """Seen after a retraining: "alleen ik" to "Voor hoeveel personen?" was read as deny."""
+    answer = validate(text, intent=intent, requested="booking_people",
+                      slots={"booking_product": "eid", "booking_counter": "berchem"})
+    assert slots_set(answer).get("form_outcome") != "stopped"
+    assert slots_set(answer)["booking_people"] in ("1", "2")  # the slot keeps the count as text
+
+
 @pytest.mark.parametrize("text, intent", [("Nee Bedankt", "deny"), ("Tot Ziens", "goodbye"), ("Laat Maar", "deny"),
                                           ("Ik Bel Wel", "deny"), ("Ik Wil Stoppen", "deny"),
                                           ("Afspraak Annuleren", "cancel_appointment"), ("Geen Interesse", "deny"),

@@ -171,6 +171,9 @@ def test_figures_over_the_last_days():
     assert sum(d.conversations for d in found.days) == 3
     rows = figures.csv_rows(found)
     assert rows[0] == ["dag", "gesprekken", "vroeg_naar_een_medewerker", "niet_begrepen"] and len(rows) == 31
+    assert found.taken_over == 0 and found.median_wait is None
+    waited = figures.compute(conversations, today, waits=[30.0, 90.0, 60.0])
+    assert waited.taken_over == 3 and waited.median_wait == 60.0
     later = figures.compute(conversations, today + dt.timedelta(days=40))
     assert later.conversations == 0 and later.contained is None  # none, not 0 %
     chart = figures.per_day_chart(found)
@@ -198,7 +201,7 @@ def test_figures_page_for_a_team_lead_only(monkeypatch, tmp_path):
                 html = await page.text()
                 assert page.status == 200 and "<svg" in html and "nog niet gemeten" in html
                 assert "67%" in html and "33%" in html, html  # 2 of 3 without a person
-                assert "hond laten chippen" in html
+                assert "hond laten chippen" in html and "nog geen overname" in html
             async with lead.get(f"{url}/staff/cijfers.csv") as export:
                 lines = (await export.text()).strip().splitlines()
                 assert lines[0] == "dag,gesprekken,vroeg_naar_een_medewerker,niet_begrepen" and len(lines) == 31
