@@ -15,6 +15,7 @@ Used in credentials as `channels.web_socket.WebSocketChannel`.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -24,7 +25,9 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bookings.store import StoreUnavailable
 from handover.delivery import register_socket
+from handover.queue import LEFT, WAITING, HandoverQueue
 
 from serving.message_guard import CLIENT_ADDRESS
 
@@ -36,6 +39,17 @@ REDIS_ENV = "STADSLOKET_REDIS_URL"
 REDIS_CHANNEL = "stadsloket-socketio"
 REPLICA_ENV = "STADSLOKET_REPLICA"
 DEFAULT_ORIGINS = "http://localhost:8080,http://127.0.0.1:8080"
+
+
+LEAVE_GRACE_ENV = "STADSLOKET_HANDOVER_LEAVE_SECONDS"
+DEFAULT_LEAVE_GRACE = 30.0
+
+
+def leave_grace_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LEAVE_GRACE_ENV, DEFAULT_LEAVE_GRACE)))
+    except ValueError:
+        return DEFAULT_LEAVE_GRACE
 
 
 def allowed_origins() -> List[str]:
@@ -125,6 +139,22 @@ class WebSocketChannel(SocketIOInput):
         super().__init__(*args, **kwargs)
         self.sessions: Dict[str, str] = {}  # socket id -> its confirmed session id
         self.addresses: Dict[str, Optional[str]] = {}  # socket id -> client address
+        self._leaving: set = set()  # tasks that remove a citizen who closed the tab from the queue
+
+    async def _leave_queue_if_gone(self, session_id: str) -> None:
+        """A citizen waiting for a person who closes the tab leaves the queue, unless a socket of the
+        same session is back within the grace period (a reload, a phone waking up)."""
+        await asyncio.sleep(leave_grace_seconds())
+        if session_id in self.sessions.values():
+            return
+        queue = HandoverQueue.shared()
+        try:
+            waiting = await asyncio.to_thread(queue.open_for, session_id)
+            if waiting is not None and waiting.state == WAITING:
+                if await asyncio.to_thread(queue.end, waiting.id, LEFT):
+                    log.info("a citizen who closed the chat left the queue")
+        except StoreUnavailable:
+            log.warning("the handover queue is unavailable: a citizen who left stays in it")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
@@ -142,9 +172,13 @@ class WebSocketChannel(SocketIOInput):
             return await rasa_connect(sid, environ, auth)
 
         async def disconnect(sid: Text) -> None:
-            self.sessions.pop(sid, None)
+            session_id = self.sessions.pop(sid, None)
             self.addresses.pop(sid, None)
             await rasa_disconnect(sid)
+            if session_id:
+                task = asyncio.create_task(self._leave_queue_if_gone(session_id))
+                self._leaving.add(task)
+                task.add_done_callback(self._leaving.discard)
 
         async def session_request(sid: Text, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None

@@ -243,3 +243,45 @@ def test_a_new_session_stays_paused_while_a_person_has_it(own_queue):
     assert start("sock-20") == ["session_started", "action"]
     own_queue.ask("sock-20", "socketio")
     assert start("sock-20") == ["session_started", "pause", "action"]
+
+
+# --- closing the tab ------------------------------------------------------------------------------
+
+
+def test_a_citizen_who_closes_the_chat_leaves_the_queue_but_a_reload_does_not(monkeypatch, tmp_path):
+    import socketio
+
+    from tests.test_channel_security import Served
+
+    monkeypatch.setenv("STADSLOKET_BOOKINGS_FILE", str(tmp_path / "bookings.sqlite3"))
+    monkeypatch.delenv("STADSLOKET_DATABASE_URL", raising=False)
+    monkeypatch.setenv("STADSLOKET_HANDOVER_LEAVE_SECONDS", "1")
+    monkeypatch.setattr(HandoverQueue, "_shared", {})
+    server = Served(monkeypatch, tmp_path)
+
+    async def session(url, requested=None):
+        client, confirmed = socketio.AsyncClient(), []
+        client.on("session_confirm", lambda session_id: confirmed.append(session_id))
+        await client.connect(url, headers={"Origin": url}, transports=["websocket"], socketio_path="/socket.io")
+        await client.emit("session_request", {"session_id": requested} if requested else {})
+        for _ in range(50):
+            if confirmed:
+                break
+            await asyncio.sleep(0.1)
+        return client, confirmed[-1]
+
+    async def scenario():
+        async with server as (url, agent, _):
+            queue = HandoverQueue.shared()
+            leaving, gone_id = await session(url)
+            reloading, stays_id = await session(url)
+            gone, stays = queue.ask(gone_id, "socketio"), queue.ask(stays_id, "socketio")
+            await leaving.disconnect()
+            await reloading.disconnect()
+            back, _ = await session(url, requested=stays_id)  # the reload: same session, within the grace
+            await asyncio.sleep(2.0)
+            states = queue.get(gone.id).state, queue.get(stays.id).state
+            await back.disconnect()
+            return states
+
+    assert asyncio.run(scenario()) == (LEFT, WAITING)
