@@ -17,7 +17,6 @@ from typing import Any, Dict, Optional
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, Event
 
-from handover.queue import LIVE_CHANNELS  # noqa: F401 (re-exported for the channels)
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +71,3 @@ async def say_as_assistant(agent, channel: str, conversation_id: str, text: str,
     else:
         await append(agent, conversation_id, BotUttered(text))
     return await push(channel, conversation_id, text)
-
-
-async def is_paused(agent, conversation_id: str) -> bool:
-    tracker = await agent.tracker_store.retrieve(conversation_id)
-    return bool(tracker and tracker.is_paused())
-
-

@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 from typing import List
 
-from sanic import response
 from sanic.request import Request
 
 from actions.texts import render
-from bookings.store import StoreUnavailable
 from handover import delivery
-from handover.queue import CLOSED, HANDED_BACK, TALKING, WAITING, HandoverQueue
+from handover.queue import CLOSED, HANDED_BACK, TALKING, HandoverQueue
 from service_catalogue import load_catalogue, schedule
 from staff import accounts
 
@@ -162,5 +160,3 @@ async def transcript(agent, conversation_id: str) -> List[dict]:
             lines.append({"who": "Medewerker" if staff else "Assistent", "text": event.text})
     return lines[-200:]
 
-
-__all__ = ["add_routes", "WAITING", "StoreUnavailable"]
